@@ -1,0 +1,448 @@
+-- Known-answer and round-trip tests for kmsemu.core (src/crypto.c, src/lcore.c).
+--
+-- Build and run from the repository root:
+--   mkdir -p build/kmsemu && gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -fPIC -shared \
+--     -I/usr/include/lua5.4 src/crypto.c src/lcore.c -o build/kmsemu/core.so -lcrypto
+--   busted --lua=lua5.4 --cpath='./build/?.so' spec/core
+
+local core = require("kmsemu.core")
+
+local hex, unhex = core.hex, core.unhex
+
+local function x(s)
+  return assert(unhex((s:gsub("%s", ""))))
+end
+
+local function flip(s, i)
+  i = i or #s
+  return s:sub(1, i - 1) .. string.char(s:byte(i) ~ 1) .. s:sub(i + 1)
+end
+
+describe("kmsemu.core", function()
+  describe("random", function()
+    it("returns the requested number of bytes", function()
+      assert.are.equal(32, #core.random(32))
+      assert.are.equal("", core.random(0))
+      assert.are.equal(65536, #core.random(65536))
+      assert.are_not.equal(core.random(16), core.random(16))
+    end)
+
+    it("rejects out-of-range and non-integer sizes", function()
+      assert.has_error(function() core.random(-1) end)
+      assert.has_error(function() core.random(65537) end)
+      assert.has_error(function() core.random("many") end)
+    end)
+  end)
+
+  describe("digest", function()
+    it("matches the FIPS 180 and GB/T 32905 'abc' vectors", function()
+      assert.are.equal("a9993e364706816aba3e25717850c26c9cd0d89d", hex(core.digest("sha1", "abc")))
+      assert.are.equal("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+        hex(core.digest("sha256", "abc")))
+      assert.are.equal("cb00753f45a35e8bb5a03d699ac65007272c32ab0eded163"
+        .. "1a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7", hex(core.digest("sha384", "abc")))
+      assert.are.equal("ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+        .. "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f", hex(core.digest("sha512", "abc")))
+      assert.are.equal("66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0",
+        hex(core.digest("sm3", "abc")))
+    end)
+
+    it("fails softly on unknown algorithms and raises on bad types", function()
+      local d, err = core.digest("md5", "abc")
+      assert.is_nil(d)
+      assert.are.equal("unsupported digest", err)
+      assert.has_error(function() core.digest("sha256", nil) end)
+      assert.has_error(function() core.digest({}, "abc") end)
+    end)
+  end)
+
+  describe("hmac", function()
+    it("matches RFC 4231 test case 2", function()
+      local data = "what do ya want for nothing?"
+      assert.are.equal("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+        hex(core.hmac("sha256", "Jefe", data)))
+      assert.are.equal("164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea250554"
+        .. "9758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737",
+        hex(core.hmac("sha512", "Jefe", data)))
+    end)
+
+    it("matches RFC 4231 test case 6 (key longer than a block)", function()
+      assert.are.equal("60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+        hex(core.hmac("sha256", string.rep("\170", 131),
+          "Test Using Larger Than Block-Size Key - Hash Key First")))
+    end)
+
+    it("re-keys the per-thread context on every call", function()
+      local a = core.hmac("sha256", "Jefe", "x")
+      assert.are_not.equal(a, core.hmac("sha256", "other", "x"))
+      assert.are.equal(a, core.hmac("sha256", "Jefe", "x"))
+      assert.are.equal("b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad",
+        hex(core.hmac("sha256", "", "")))
+      assert.are.equal(a, core.hmac("sha256", "Jefe", "x"))
+    end)
+
+    it("supports sm3 and rejects unknown digests", function()
+      assert.are.equal(32, #core.hmac("sm3", "k", "d"))
+      assert.is_nil((core.hmac("md5", "k", "d")))
+    end)
+  end)
+
+  describe("hkdf", function()
+    it("matches RFC 5869 test case 1", function()
+      local okm = core.hkdf("sha256", string.rep("\11", 22), x("000102030405060708090a0b0c"),
+        x("f0f1f2f3f4f5f6f7f8f9"), 42)
+      assert.are.equal("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
+        .. "34007208d5b887185865", hex(okm))
+    end)
+
+    it("handles empty output and refuses too much output", function()
+      assert.are.equal("", core.hkdf("sha256", "ikm", "", "", 0))
+      assert.are.equal(255 * 32, #core.hkdf("sha256", "ikm", nil, nil, 255 * 32))
+      local okm, err = core.hkdf("sha256", "ikm", "", "", 255 * 32 + 1)
+      assert.is_nil(okm)
+      assert.are.equal("hkdf failed", err)
+      assert.has_error(function() core.hkdf("sha256", "ikm", "", "", -1) end)
+    end)
+  end)
+
+  describe("hex", function()
+    it("round-trips every byte value", function()
+      local all = {}
+      for i = 0, 255 do all[#all + 1] = string.char(i) end
+      all = table.concat(all)
+      assert.are.equal("00017f80feff", hex("\0\1\127\128\254\255"))
+      assert.are.equal(all, unhex(hex(all)))
+      assert.are.equal("\171\205\239", unhex("AbCdEF"))
+      assert.are.equal("", unhex(""))
+    end)
+
+    it("rejects odd lengths and non-hex characters", function()
+      for _, bad in ipairs({ "abc", "0g", "zz", " 0", "0x12", "12\n" }) do
+        local v, err = unhex(bad)
+        assert.is_nil(v, bad)
+        assert.are.equal("invalid hex", err)
+      end
+    end)
+  end)
+
+  describe("base64", function()
+    it("matches RFC 4648 section 10", function()
+      local vectors = { [""] = "", f = "Zg==", fo = "Zm8=", foo = "Zm9v", foob = "Zm9vYg==",
+        fooba = "Zm9vYmE=", foobar = "Zm9vYmFy", ["\251\255\191"] = "+/+/" }
+      for plain, enc in pairs(vectors) do
+        assert.are.equal(enc, core.b64(plain))
+        assert.are.equal(plain, core.unb64(enc))
+      end
+    end)
+
+    it("round-trips every length", function()
+      for n = 0, 70 do
+        local data = core.random(n)
+        local enc = core.b64(data)
+        assert.are.equal(0, #enc % 4)
+        assert.is_nil(enc:find("[^%w+/=]"))
+        assert.are.equal(data, core.unb64(enc))
+      end
+    end)
+
+    it("rejects anything not strictly canonical in shape", function()
+      local bad = { "Zg", "Zg=", "Zm9", "Z===", "====", "Zg=a", "Z=g=", "Zg==Zg==", "Zm9v\n",
+        "Zm 9v", "Zm9v====", "Zm9-", "Zm9_", "Zm9v!A==", "\0\0\0\0" }
+      for _, s in ipairs(bad) do
+        local v, err = core.unb64(s)
+        assert.is_nil(v, s)
+        assert.are.equal("invalid base64", err)
+      end
+    end)
+  end)
+
+  describe("aead", function()
+    -- McGrew & Viega, "The Galois/Counter Mode of Operation", test cases 14 and 16.
+    local k16 = x("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308")
+    local iv16 = x("cafebabefacedbaddecaf888")
+    local p16 = x([[d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72
+      1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39]])
+    local a16 = x("feedfacedeadbeeffeedfacedeadbeefabaddad2")
+    local c16 = x([[522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa
+      8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662]])
+    local t16 = x("76fc6ece0f4e1768cddf8853bb2d551b")
+
+    it("matches test case 14 (AES-256, zero key, one zero block)", function()
+      local c, t = core.aead_seal("aes-256-gcm", string.rep("\0", 32), string.rep("\0", 12),
+        string.rep("\0", 16), "")
+      assert.are.equal("cea7403d4d606b6e074ec5d3baf39d18", hex(c))
+      assert.are.equal("d0d1c8a799996bf0265b98b5d48ab919", hex(t))
+    end)
+
+    it("matches test case 16 (AES-256 with AAD) both ways", function()
+      local c, t = core.aead_seal("aes-256-gcm", k16, iv16, p16, a16)
+      assert.are.equal(hex(c16), hex(c))
+      assert.are.equal(hex(t16), hex(t))
+      assert.are.equal(p16, core.aead_open("aes-256-gcm", k16, iv16, c16, a16, t16))
+    end)
+
+    it("detects tampering with ciphertext, tag, aad, iv and key", function()
+      local cases = {
+        { k16, iv16, flip(c16, 1), a16, t16 },
+        { k16, iv16, c16, a16, flip(t16) },
+        { k16, iv16, c16, flip(a16), t16 },
+        { k16, iv16, c16, "", t16 },
+        { k16, flip(iv16), c16, a16, t16 },
+        { flip(k16), iv16, c16, a16, t16 },
+        { k16, iv16, c16:sub(1, -2), a16, t16 },
+      }
+      for i, case in ipairs(cases) do
+        local p, err = core.aead_open("aes-256-gcm", table.unpack(case))
+        assert.is_nil(p, i)
+        assert.are.equal("authentication failed", err)
+      end
+    end)
+
+    it("round-trips aes-128-gcm and empty inputs", function()
+      local key, iv = core.random(16), core.random(12)
+      for _, msg in ipairs({ "", "a", string.rep("z", 1000) }) do
+        local c, t = core.aead_seal("aes-128-gcm", key, iv, msg)
+        assert.are.equal(#msg, #c)
+        assert.are.equal(16, #t)
+        assert.are.equal(msg, core.aead_open("aes-128-gcm", key, iv, c, nil, t))
+      end
+    end)
+
+    it("reports bad parameters", function()
+      local function reason(...) return select(2, ...) end
+      assert.are.equal("invalid key length", reason(core.aead_seal("aes-256-gcm", k16:sub(2), iv16, "p")))
+      assert.are.equal("invalid iv length", reason(core.aead_seal("aes-256-gcm", k16, iv16 .. "x", "p")))
+      assert.are.equal("unsupported cipher", reason(core.aead_seal("aes-256-cbc", k16, iv16, "p")))
+      assert.are.equal("invalid tag length", reason(core.aead_open("aes-256-gcm", k16, iv16, c16, a16,
+        t16:sub(1, 12))))
+      assert.has_error(function() core.aead_open("aes-256-gcm", k16, iv16, c16, a16) end)
+    end)
+
+    it("agrees with algorithms() about sm4-gcm", function()
+      local key, iv = core.random(16), core.random(12)
+      local c, t = core.aead_seal("sm4-gcm", key, iv, "msg", "aad")
+      if core.algorithms()["sm4-gcm"] then
+        assert.are.equal("msg", core.aead_open("sm4-gcm", key, iv, c, "aad", t))
+      else
+        assert.is_nil(c)
+        assert.are.equal("unsupported cipher", t)
+      end
+    end)
+  end)
+
+  describe("cipher", function()
+    -- GB/T 32907-2016 appendix A example 1.
+    local sm4key = x("0123456789abcdeffedcba9876543210")
+    local zero16 = string.rep("\0", 16)
+
+    it("matches the GB/T 32907 SM4 example", function()
+      local c = core.cipher("sm4-ecb", sm4key, "", sm4key, true)
+      assert.are.equal("681edf34d206965e86b3e94f536e4246", hex(c))
+      assert.are.equal(sm4key, core.cipher("sm4-ecb", sm4key, nil, c, false))
+    end)
+
+    it("runs sm4-cbc and sm4-ctr on the same block function", function()
+      local cbc = core.cipher("sm4-cbc", sm4key, zero16, sm4key, true)
+      assert.are.equal(32, #cbc)  -- one full block of PKCS#7 padding
+      assert.are.equal("681edf34d206965e86b3e94f536e4246", hex(cbc:sub(1, 16)))
+      local iv = core.random(16)
+      assert.are.equal(core.cipher("sm4-ecb", sm4key, "", iv, true),
+        core.cipher("sm4-ctr", sm4key, iv, zero16, true))
+    end)
+
+    it("matches NIST SP 800-38A AES-256 CBC and CTR vectors", function()
+      local key = x("603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4")
+      local p1 = x("6bc1bee22e409f96e93d7e117393172a")
+      local cbc = core.cipher("aes-256-cbc", key, x("000102030405060708090a0b0c0d0e0f"), p1, true)
+      assert.are.equal("f58c4c04d6e5f1ba779eabfb5f7bfbd6", hex(cbc:sub(1, 16)))
+      local ctr = core.cipher("aes-256-ctr", key, x("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff"), p1, true)
+      assert.are.equal("601ec313775789a5b7a7f504bbf3d228", hex(ctr))
+    end)
+
+    it("round-trips every mode across padding boundaries", function()
+      local modes = { ["sm4-cbc"] = 16, ["sm4-ctr"] = 16, ["aes-256-cbc"] = 32, ["aes-256-ctr"] = 32 }
+      for name, keylen in pairs(modes) do
+        local key, iv = core.random(keylen), core.random(16)
+        for _, n in ipairs({ 0, 1, 15, 16, 17, 100 }) do
+          local msg = core.random(n)
+          local c = assert(core.cipher(name, key, iv, msg, true))
+          if name:find("cbc") then
+            assert.are.equal((n // 16 + 1) * 16, #c)
+          else
+            assert.are.equal(n, #c)
+          end
+          assert.are.equal(msg, core.cipher(name, key, iv, c, false))
+        end
+      end
+    end)
+
+    it("reports bad padding, lengths and names", function()
+      local iv = core.random(16)
+      -- A block that CBC-decrypts to all zeros, which is never valid PKCS#7.
+      local zeros = core.cipher("sm4-ecb", sm4key, "", iv, true)
+      local p, err = core.cipher("sm4-cbc", sm4key, iv, zeros, false)
+      assert.is_nil(p)
+      assert.are.equal("decryption failed (bad padding or length)", err)
+      assert.is_nil((core.cipher("sm4-cbc", sm4key, iv, zeros:sub(2), false)))
+      assert.is_nil((core.cipher("sm4-ecb", sm4key, "", "15 bytes only!!", true)))
+      assert.are.equal("invalid key length", select(2, core.cipher("sm4-ctr", sm4key .. "x", iv, "d", true)))
+      assert.are.equal("invalid iv length", select(2, core.cipher("sm4-cbc", sm4key, "", "d", true)))
+      assert.are.equal("unsupported cipher", select(2, core.cipher("aes-256-gcm", core.random(32),
+        core.random(12), "d", true)))
+      assert.are.equal("unsupported cipher", select(2, core.cipher("rot13", "", "", "d", true)))
+      assert.has_error(function() core.cipher("sm4-ctr", sm4key, iv, "d", "yes") end)
+      assert.has_error(function() core.cipher("sm4-ctr", sm4key, iv, "d") end)
+    end)
+  end)
+
+  describe("public keys", function()
+    local rsa_priv, rsa_pub = core.pkey_generate("rsa2048")
+    local sm2_priv, sm2_pub = core.pkey_generate("sm2")
+
+    it("generates every kind as PKCS#8 and SPKI PEM", function()
+      for _, kind in ipairs({ "rsa2048", "rsa3072", "rsa4096", "ec-p256", "ec-p384", "ec-secp256k1", "sm2" }) do
+        local priv, pub = core.pkey_generate(kind)
+        assert.is_truthy(priv:find("^%-%-%-%-%-BEGIN PRIVATE KEY%-%-%-%-%-\n"), kind)
+        assert.is_truthy(pub:find("^%-%-%-%-%-BEGIN PUBLIC KEY%-%-%-%-%-\n"), kind)
+        local der = core.pkey_public_der(pub)
+        assert.are.equal(0x30, der:byte(1))
+        assert.are.equal(der, core.pkey_public_der(priv))
+      end
+      assert.are_not.equal(rsa_pub, (select(2, core.pkey_generate("rsa2048"))))
+      local k, err = core.pkey_generate("dsa1024")
+      assert.is_nil(k)
+      assert.are.equal("unsupported key kind", err)
+    end)
+
+    it("rejects malformed PEM", function()
+      assert.is_nil((core.pkey_public_der("not a key")))
+      assert.is_nil((core.pkey_public_der(rsa_pub:gsub("[A-Z]", "A", 5))))
+      assert.is_nil((core.pkey_encrypt("", "rsa-pkcs1", "m")))
+    end)
+
+    for _, padding in ipairs({ "rsa-pkcs1", "rsa-oaep-sha1", "rsa-oaep-sha256" }) do
+      it("round-trips " .. padding .. " with public and private PEMs", function()
+        for _, key in ipairs({ rsa_pub, rsa_priv }) do
+          local c = assert(core.pkey_encrypt(key, padding, "secret"))
+          assert.are.equal(256, #c)
+          assert.are.equal("secret", core.pkey_decrypt(rsa_priv, padding, c))
+          assert.are_not.equal(c, core.pkey_encrypt(key, padding, "secret"))  -- randomised
+        end
+        local c = core.pkey_encrypt(rsa_pub, padding, "secret")
+        if padding == "rsa-pkcs1" then
+          -- OpenSSL >= 3.2 answers bad PKCS#1 padding with implicit rejection.
+          assert.are_not.equal("secret", core.pkey_decrypt(rsa_priv, padding, flip(c, 100)))
+        else
+          assert.is_nil((core.pkey_decrypt(rsa_priv, padding, flip(c, 100))))
+        end
+        assert.are.equal("invalid private key", select(2, core.pkey_decrypt(rsa_pub, padding, c)))
+      end)
+    end
+
+    it("keeps the RSA paddings apart", function()
+      local c = core.pkey_encrypt(rsa_pub, "rsa-oaep-sha256", "m")
+      assert.is_nil((core.pkey_decrypt(rsa_priv, "rsa-oaep-sha1", c)))
+      assert.are_not.equal("m", core.pkey_decrypt(rsa_priv, "rsa-pkcs1", c))
+      c = core.pkey_encrypt(rsa_pub, "rsa-oaep-sha1", "m")
+      assert.is_nil((core.pkey_decrypt(rsa_priv, "rsa-oaep-sha256", c)))
+    end)
+
+    it("uses SHA-256 for both OAEP and MGF1 (checked against the openssl CLI)", function()
+      local okcli = os.execute("openssl version >/dev/null 2>&1")
+      if not okcli then
+        pending("openssl binary not available")
+        return
+      end
+      local keyfile, ctfile = os.tmpname(), os.tmpname()
+      local f = assert(io.open(keyfile, "wb")); f:write(rsa_priv); f:close()
+      f = assert(io.open(ctfile, "wb")); f:write(core.pkey_encrypt(rsa_pub, "rsa-oaep-sha256", "interop")); f:close()
+      local pipe = io.popen("openssl pkeyutl -decrypt -inkey " .. keyfile .. " -in " .. ctfile
+        .. " -pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:sha256 -pkeyopt rsa_mgf1_md:sha256 2>/dev/null")
+      local out = pipe:read("a")
+      pipe:close()
+      os.remove(keyfile)
+      os.remove(ctfile)
+      assert.are.equal("interop", out)
+    end)
+
+    it("refuses too-long plaintexts and mismatched key types", function()
+      assert.is_truthy(core.pkey_encrypt(rsa_pub, "rsa-pkcs1", string.rep("a", 245)))
+      assert.are.equal("encryption failed", select(2, core.pkey_encrypt(rsa_pub, "rsa-pkcs1", string.rep("a", 246))))
+      assert.is_nil((core.pkey_encrypt(rsa_pub, "rsa-oaep-sha256", string.rep("a", 191))))
+      assert.are.equal("key type does not match padding", select(2, core.pkey_encrypt(rsa_pub, "sm2", "m")))
+      assert.are.equal("key type does not match padding", select(2, core.pkey_encrypt(sm2_pub, "rsa-pkcs1", "m")))
+      local _, ec_pub = core.pkey_generate("ec-p256")
+      assert.is_nil((core.pkey_encrypt(ec_pub, "sm2", "m")))
+      assert.are.equal("unsupported padding", select(2, core.pkey_encrypt(rsa_pub, "rsa-none", "m")))
+    end)
+
+    it("round-trips SM2 and converts between DER and raw C1C3C2", function()
+      local msg = "encryption standard"
+      local der = assert(core.pkey_encrypt(sm2_pub, "sm2", msg))
+      assert.are.equal(msg, core.pkey_decrypt(sm2_priv, "sm2", der))
+      assert.are.equal(msg, core.pkey_decrypt(sm2_priv, "sm2", core.pkey_encrypt(sm2_priv, "sm2", msg)))
+
+      local raw = assert(core.sm2_der_to_raw(der))
+      assert.are.equal(97 + #msg, #raw)
+      assert.are.equal(4, raw:byte(1))
+      assert.are.equal(der, core.sm2_raw_to_der(raw))
+      assert.is_nil((core.pkey_decrypt(sm2_priv, "sm2", flip(der))))
+      assert.is_nil((core.pkey_decrypt(sm2_priv, "sm2", core.sm2_raw_to_der(flip(raw, 70)))))
+      local _, other_pub = core.pkey_generate("sm2")
+      assert.is_nil((core.pkey_decrypt(sm2_priv, "sm2", core.pkey_encrypt(other_pub, "sm2", msg))))
+    end)
+
+    it("pads short SM2 coordinates and re-encodes them minimally", function()
+      local hash = string.rep("\171", 32)
+      -- SEQUENCE { INTEGER 1, INTEGER 255 (with its 0x00 sign byte), OCTET STRING hash, OCTET STRING "abc" }
+      local der = "\48\46" .. "\2\1\1" .. "\2\2\0\255" .. "\4\32" .. hash .. "\4\3abc"
+      local raw = core.sm2_der_to_raw(der)
+      assert.are.equal("\4" .. string.rep("\0", 31) .. "\1" .. string.rep("\0", 31) .. "\255" .. hash .. "abc", raw)
+      assert.are.equal(der, core.sm2_raw_to_der(raw))
+    end)
+
+    it("rejects malformed SM2 ciphertexts", function()
+      local hash = string.rep("\171", 32)
+      local bad_der = {
+        "", "garbage",
+        "\48\46\2\1\1\2\2\0\255\4\32" .. hash .. "\4\3abc" .. "\0",          -- trailing byte
+        "\48\46\2\1\255\2\2\0\255\4\32" .. hash .. "\4\3abc",                -- negative x
+        "\48\45\2\1\1\2\2\0\255\4\31" .. hash:sub(2) .. "\4\3abc",           -- short hash
+        "\48\79\2\34\1" .. string.rep("\0", 32) .. "\2\2\0\255\4\32" .. hash .. "\4\3abc",  -- x too big
+      }
+      for i, der in ipairs(bad_der) do
+        local raw, err = core.sm2_der_to_raw(der)
+        assert.is_nil(raw, i)
+        assert.are.equal("invalid sm2 ciphertext", err)
+      end
+      local raw = "\4" .. string.rep("\1", 96)
+      assert.is_truthy(core.sm2_raw_to_der(raw))
+      assert.is_nil((core.sm2_raw_to_der(raw:sub(2))))
+      assert.is_nil((core.sm2_raw_to_der("\2" .. raw:sub(2))))
+      assert.is_nil((core.sm2_raw_to_der("")))
+    end)
+  end)
+
+  describe("equal", function()
+    it("compares contents and lengths", function()
+      assert.is_true(core.equal("abc", "abc"))
+      assert.is_true(core.equal("", ""))
+      assert.is_false(core.equal("abc", "abd"))
+      assert.is_false(core.equal("abc", "ab"))
+      assert.is_false(core.equal("\0", ""))
+      assert.has_error(function() core.equal("a") end)
+    end)
+  end)
+
+  describe("algorithms", function()
+    it("reports booleans for the probed algorithms", function()
+      local algs = core.algorithms()
+      assert.is_true(algs["aes-256-gcm"])
+      assert.is_true(algs["sm4-ctr"])
+      assert.is_true(algs["sm2"])
+      assert.is_true(algs["sm3"])
+      assert.are.equal("boolean", type(algs["sm4-gcm"]))
+      assert.is_nil(algs["des"])
+    end)
+  end)
+end)

@@ -1,0 +1,390 @@
+/* lcore.c -- kmsemu.core, the Lua face of crypto.c.
+ *
+ * Only marshalling lives here. Bad argument types raise; operational
+ * failures return nil plus crypto.c's reason. Outputs are written straight
+ * into a luaL_Buffer when their size is known in advance; outputs that
+ * crypto.c allocates are parked in a "box" userdata first, so a memory
+ * error raised while Lua copies them cannot leak them.
+ */
+#include <stdint.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "crypto.h"
+
+#define LCORE_BOX "kmsemu.core.box"
+#define LCORE_RANDOM_MAX 65536
+
+static int lcore_fail(lua_State *L, const char *err)
+{
+    luaL_pushfail(L);
+    lua_pushstring(L, err);
+    return 2;
+}
+
+static int lcore_box_gc(lua_State *L)
+{
+    void **box = luaL_checkudata(L, 1, LCORE_BOX);
+
+    crypto_free(*box);
+    *box = NULL;
+    return 0;
+}
+
+/* Must be called before the crypto.c call whose result it will hold:
+ * creating it may raise. */
+static void **lcore_box(lua_State *L)
+{
+    void **box = lua_newuserdatauv(L, sizeof(*box), 0);
+
+    *box = NULL;
+    luaL_setmetatable(L, LCORE_BOX);
+    return box;
+}
+
+/* Takes ownership of p (already stored in box by the caller), pushes it
+ * as a string and frees it now rather than at the next collection. */
+static void lcore_unbox(lua_State *L, void **box, size_t len)
+{
+    lua_pushlstring(L, *box, len);
+    crypto_free(*box);
+    *box = NULL;
+}
+
+/* kmsemu.core.random */
+static int lcore_random(lua_State *L)
+{
+    lua_Integer n = luaL_checkinteger(L, 1);
+    luaL_Buffer b;
+    const char *err;
+    char *p;
+
+    luaL_argcheck(L, n >= 0 && n <= LCORE_RANDOM_MAX, 1, "out of range 0..65536");
+    p = luaL_buffinitsize(L, &b, (size_t)n);
+    if (crypto_random((unsigned char *)p, (size_t)n, &err) < 0)
+        return lcore_fail(L, err);
+    luaL_pushresultsize(&b, (size_t)n);
+    return 1;
+}
+
+/* kmsemu.core.digest */
+static int lcore_digest(lua_State *L)
+{
+    const char *alg = luaL_checkstring(L, 1), *err;
+    size_t len, mdlen;
+    const char *data = luaL_checklstring(L, 2, &len);
+    unsigned char md[CRYPTO_MAX_MD];
+
+    if (crypto_digest(alg, data, len, md, &mdlen, &err) < 0)
+        return lcore_fail(L, err);
+    lua_pushlstring(L, (const char *)md, mdlen);
+    return 1;
+}
+
+/* kmsemu.core.hmac */
+static int lcore_hmac(lua_State *L)
+{
+    const char *alg = luaL_checkstring(L, 1), *err;
+    size_t keylen, len, maclen;
+    const char *key = luaL_checklstring(L, 2, &keylen);
+    const char *data = luaL_checklstring(L, 3, &len);
+    unsigned char mac[CRYPTO_MAX_MD];
+
+    if (crypto_hmac(alg, key, keylen, data, len, mac, &maclen, &err) < 0)
+        return lcore_fail(L, err);
+    lua_pushlstring(L, (const char *)mac, maclen);
+    return 1;
+}
+
+/* kmsemu.core.hkdf */
+static int lcore_hkdf(lua_State *L)
+{
+    const char *alg = luaL_checkstring(L, 1), *err;
+    size_t ikmlen, saltlen, infolen;
+    const char *ikm = luaL_checklstring(L, 2, &ikmlen);
+    const char *salt = luaL_optlstring(L, 3, "", &saltlen);
+    const char *info = luaL_optlstring(L, 4, "", &infolen);
+    lua_Integer n = luaL_checkinteger(L, 5);
+    luaL_Buffer b;
+    char *p;
+
+    luaL_argcheck(L, n >= 0 && n <= CRYPTO_HKDF_MAX, 5, "out of range");
+    p = luaL_buffinitsize(L, &b, (size_t)n);
+    if (crypto_hkdf(alg, ikm, ikmlen, salt, saltlen, info, infolen,
+                    (unsigned char *)p, (size_t)n, &err) < 0)
+        return lcore_fail(L, err);
+    luaL_pushresultsize(&b, (size_t)n);
+    return 1;
+}
+
+/* kmsemu.core.hex */
+static int lcore_hex(lua_State *L)
+{
+    size_t len;
+    const char *data = luaL_checklstring(L, 1, &len);
+    luaL_Buffer b;
+
+    luaL_argcheck(L, len < SIZE_MAX / 2, 1, "string too long");
+    crypto_hex(data, len, luaL_buffinitsize(L, &b, 2 * len));
+    luaL_pushresultsize(&b, 2 * len);
+    return 1;
+}
+
+/* kmsemu.core.unhex */
+static int lcore_unhex(lua_State *L)
+{
+    size_t len, outlen;
+    const char *s = luaL_checklstring(L, 1, &len), *err;
+    luaL_Buffer b;
+    char *p = luaL_buffinitsize(L, &b, len / 2);
+
+    if (crypto_unhex(s, len, (unsigned char *)p, &outlen, &err) < 0)
+        return lcore_fail(L, err);
+    luaL_pushresultsize(&b, outlen);
+    return 1;
+}
+
+/* kmsemu.core.b64 */
+static int lcore_b64(lua_State *L)
+{
+    size_t len;
+    const char *data = luaL_checklstring(L, 1, &len);
+    luaL_Buffer b;
+
+    luaL_argcheck(L, len < SIZE_MAX / 2, 1, "string too long");
+    crypto_b64(data, len, luaL_buffinitsize(L, &b, crypto_b64_len(len)));
+    luaL_pushresultsize(&b, crypto_b64_len(len));
+    return 1;
+}
+
+/* kmsemu.core.unb64 */
+static int lcore_unb64(lua_State *L)
+{
+    size_t len, outlen;
+    const char *s = luaL_checklstring(L, 1, &len), *err;
+    luaL_Buffer b;
+    char *p = luaL_buffinitsize(L, &b, len / 4 * 3);
+
+    if (crypto_unb64(s, len, (unsigned char *)p, &outlen, &err) < 0)
+        return lcore_fail(L, err);
+    luaL_pushresultsize(&b, outlen);
+    return 1;
+}
+
+/* kmsemu.core.aead_seal */
+static int lcore_aead_seal(lua_State *L)
+{
+    const char *cipher = luaL_checkstring(L, 1), *err;
+    size_t keylen, ivlen, len, aadlen;
+    const char *key = luaL_checklstring(L, 2, &keylen);
+    const char *iv = luaL_checklstring(L, 3, &ivlen);
+    const char *data = luaL_checklstring(L, 4, &len);
+    const char *aad = luaL_optlstring(L, 5, "", &aadlen);
+    unsigned char tag[CRYPTO_TAG_LEN];
+    luaL_Buffer b;
+    char *p = luaL_buffinitsize(L, &b, len);
+
+    if (crypto_aead_seal(cipher, key, keylen, iv, ivlen, data, len, aad, aadlen,
+                         (unsigned char *)p, tag, &err) < 0)
+        return lcore_fail(L, err);
+    luaL_pushresultsize(&b, len);
+    lua_pushlstring(L, (const char *)tag, sizeof(tag));
+    return 2;
+}
+
+/* kmsemu.core.aead_open */
+static int lcore_aead_open(lua_State *L)
+{
+    const char *cipher = luaL_checkstring(L, 1), *err;
+    size_t keylen, ivlen, len, aadlen, taglen;
+    const char *key = luaL_checklstring(L, 2, &keylen);
+    const char *iv = luaL_checklstring(L, 3, &ivlen);
+    const char *data = luaL_checklstring(L, 4, &len);
+    const char *aad = luaL_optlstring(L, 5, "", &aadlen);
+    const char *tag = luaL_checklstring(L, 6, &taglen);
+    luaL_Buffer b;
+    char *p = luaL_buffinitsize(L, &b, len);
+
+    if (crypto_aead_open(cipher, key, keylen, iv, ivlen, data, len, aad, aadlen,
+                         tag, taglen, (unsigned char *)p, &err) < 0)
+        return lcore_fail(L, err);
+    luaL_pushresultsize(&b, len);
+    return 1;
+}
+
+/* kmsemu.core.cipher */
+static int lcore_cipher(lua_State *L)
+{
+    const char *cipher = luaL_checkstring(L, 1), *err;
+    size_t keylen, ivlen, len, outlen;
+    const char *key = luaL_checklstring(L, 2, &keylen);
+    const char *iv = luaL_optlstring(L, 3, "", &ivlen);
+    const char *data = luaL_checklstring(L, 4, &len);
+    int encrypt;
+    luaL_Buffer b;
+    char *p;
+
+    luaL_checktype(L, 5, LUA_TBOOLEAN);
+    encrypt = lua_toboolean(L, 5);
+    luaL_argcheck(L, len <= SIZE_MAX - CRYPTO_MAX_BLOCK, 4, "string too long");
+    p = luaL_buffinitsize(L, &b, len + CRYPTO_MAX_BLOCK);
+    if (crypto_cipher(cipher, key, keylen, iv, ivlen, data, len, encrypt,
+                      (unsigned char *)p, &outlen, &err) < 0)
+        return lcore_fail(L, err);
+    luaL_pushresultsize(&b, outlen);
+    return 1;
+}
+
+/* kmsemu.core.pkey_generate */
+static int lcore_pkey_generate(lua_State *L)
+{
+    const char *kind = luaL_checkstring(L, 1), *err;
+    void **privbox = lcore_box(L), **pubbox = lcore_box(L);
+    char *priv, *pub;
+    size_t privlen, publen;
+
+    if (crypto_pkey_generate(kind, &priv, &privlen, &pub, &publen, &err) < 0)
+        return lcore_fail(L, err);
+    *privbox = priv;
+    *pubbox = pub;
+    lcore_unbox(L, privbox, privlen);
+    lcore_unbox(L, pubbox, publen);
+    return 2;
+}
+
+/* kmsemu.core.pkey_public_der */
+static int lcore_pkey_public_der(lua_State *L)
+{
+    size_t len, derlen;
+    const char *pem = luaL_checklstring(L, 1, &len), *err;
+    void **box = lcore_box(L);
+    unsigned char *der;
+
+    if (crypto_pkey_public_der(pem, len, &der, &derlen, &err) < 0)
+        return lcore_fail(L, err);
+    *box = der;
+    lcore_unbox(L, box, derlen);
+    return 1;
+}
+
+static int lcore_pkey_crypt(lua_State *L, int decrypt)
+{
+    size_t pemlen, len, outlen;
+    const char *pem = luaL_checklstring(L, 1, &pemlen);
+    const char *padding = luaL_checkstring(L, 2), *err;
+    const char *data = luaL_checklstring(L, 3, &len);
+    void **box = lcore_box(L);
+    unsigned char *out;
+    int rc = decrypt
+        ? crypto_pkey_decrypt(pem, pemlen, padding, data, len, &out, &outlen, &err)
+        : crypto_pkey_encrypt(pem, pemlen, padding, data, len, &out, &outlen, &err);
+
+    if (rc < 0)
+        return lcore_fail(L, err);
+    *box = out;
+    lcore_unbox(L, box, outlen);
+    return 1;
+}
+
+/* kmsemu.core.pkey_encrypt */
+static int lcore_pkey_encrypt(lua_State *L)
+{
+    return lcore_pkey_crypt(L, 0);
+}
+
+/* kmsemu.core.pkey_decrypt */
+static int lcore_pkey_decrypt(lua_State *L)
+{
+    return lcore_pkey_crypt(L, 1);
+}
+
+static int lcore_sm2_convert(lua_State *L, int to_raw)
+{
+    size_t len, outlen;
+    const char *in = luaL_checklstring(L, 1, &len), *err;
+    void **box = lcore_box(L);
+    unsigned char *out;
+    int rc = to_raw ? crypto_sm2_der_to_raw(in, len, &out, &outlen, &err)
+                    : crypto_sm2_raw_to_der(in, len, &out, &outlen, &err);
+
+    if (rc < 0)
+        return lcore_fail(L, err);
+    *box = out;
+    lcore_unbox(L, box, outlen);
+    return 1;
+}
+
+/* kmsemu.core.sm2_der_to_raw */
+static int lcore_sm2_der_to_raw(lua_State *L)
+{
+    return lcore_sm2_convert(L, 1);
+}
+
+/* kmsemu.core.sm2_raw_to_der */
+static int lcore_sm2_raw_to_der(lua_State *L)
+{
+    return lcore_sm2_convert(L, 0);
+}
+
+/* kmsemu.core.equal */
+static int lcore_equal(lua_State *L)
+{
+    size_t alen, blen;
+    const char *a = luaL_checklstring(L, 1, &alen);
+    const char *b = luaL_checklstring(L, 2, &blen);
+
+    lua_pushboolean(L, crypto_equal(a, alen, b, blen));
+    return 1;
+}
+
+/* kmsemu.core.algorithms */
+static int lcore_algorithms(lua_State *L)
+{
+    size_t n;
+    const crypto_algorithm *algs = crypto_algorithms(&n);
+
+    lua_createtable(L, 0, (int)n);
+    for (size_t i = 0; i < n; i++) {
+        lua_pushboolean(L, algs[i].available);
+        lua_setfield(L, -2, algs[i].name);
+    }
+    return 1;
+}
+
+LUAMOD_API int luaopen_kmsemu_core(lua_State *L)
+{
+    static const luaL_Reg funcs[] = {
+        {"random", lcore_random},
+        {"digest", lcore_digest},
+        {"hmac", lcore_hmac},
+        {"hkdf", lcore_hkdf},
+        {"hex", lcore_hex},
+        {"unhex", lcore_unhex},
+        {"b64", lcore_b64},
+        {"unb64", lcore_unb64},
+        {"aead_seal", lcore_aead_seal},
+        {"aead_open", lcore_aead_open},
+        {"cipher", lcore_cipher},
+        {"pkey_generate", lcore_pkey_generate},
+        {"pkey_public_der", lcore_pkey_public_der},
+        {"pkey_encrypt", lcore_pkey_encrypt},
+        {"pkey_decrypt", lcore_pkey_decrypt},
+        {"sm2_der_to_raw", lcore_sm2_der_to_raw},
+        {"sm2_raw_to_der", lcore_sm2_raw_to_der},
+        {"equal", lcore_equal},
+        {"algorithms", lcore_algorithms},
+        {NULL, NULL},
+    };
+    const char *err;
+
+    if (crypto_init(&err) < 0)
+        return luaL_error(L, "kmsemu.core: %s", err);
+    if (luaL_newmetatable(L, LCORE_BOX)) {
+        lua_pushcfunction(L, lcore_box_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_pop(L, 1);
+    luaL_newlib(L, funcs);
+    return 1;
+}
