@@ -1,0 +1,80 @@
+# kmsemu -- a local emulator of Huawei Cloud KMS and Tencent Cloud KMS.
+#
+#   make run    install what is missing, build, serve scenarios/default.lua
+#   make test   install what is missing, build, run every spec
+#   make deps   apt-get install the Debian packages that are not there yet
+#   make clean
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Werror
+PKGS    := lua5.4 libcrypto
+CPPFLAGS += -std=c11 -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  := -lcivetweb -l:liblua5.4-cjson.a $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm -ldl
+
+BUILD   := build
+BIN     := $(BUILD)/kmsemu
+MODULE  := $(BUILD)/lib/kmsemu/core.so
+SRCS    := src/main.c src/http.c src/vm.c src/crypto.c src/lcore.c
+OBJS    := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+PIC_OBJS := $(BUILD)/obj/pic/crypto.o $(BUILD)/obj/pic/lcore.o
+
+LISTEN   ?= 127.0.0.1:8080
+SCENARIO ?= scenarios/default.lua
+
+# Debian 12 packages: the C and Lua build and the test runner. Node and npm
+# (for the SDK contract tests) are installed only when absent: a machine
+# may carry a newer Node that Debian's npm package would conflict with.
+DEB_PKGS := build-essential pkg-config liblua5.4-dev lua5.4 libssl-dev \
+            lua-cjson-dev lua-cjson libcivetweb-dev lua-busted
+
+Q = @
+ifeq ($(V),1)
+Q =
+endif
+
+all: $(BIN) $(MODULE)
+
+$(BIN): $(OBJS)
+	@echo "LINK $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/%.o: src/%.c src/*.h | $(BUILD)/obj
+	@echo "CC   $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+# The Lua binding again, position-independent, as the module busted loads.
+$(BUILD)/obj/pic/%.o: src/%.c src/*.h | $(BUILD)/obj/pic
+	@echo "CC   $< (pic)"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fPIC -c -o $@ $<
+
+$(MODULE): $(PIC_OBJS) | $(BUILD)/lib/kmsemu
+	@echo "LINK $@"
+	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcrypto)
+
+$(BUILD)/obj $(BUILD)/obj/pic $(BUILD)/lib/kmsemu:
+	$(Q)mkdir -p $@
+
+deps:
+	$(Q)missing=$$(for p in $(DEB_PKGS); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done; \
+	    command -v npm >/dev/null || echo nodejs npm); \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:" $$missing; \
+	    SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	    $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(BIN) --listen $(LISTEN) --scenario $(SCENARIO)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)sh spec/run.sh
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all deps run test clean

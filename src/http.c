@@ -1,0 +1,260 @@
+/* http.c -- civetweb glue. Knows HTTP, not KMS: every request, whatever its
+ * path, goes to the VM, and the VM's bytes go back in one write. One write
+ * matters as much as TCP_NODELAY: a header write followed by a body write
+ * meets the client's delayed ACK and costs ~40 ms per keep-alive request. */
+#include "http.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <civetweb.h>
+
+#include "kmsemu.h"
+#include "vm.h"
+
+struct http_server {
+    struct mg_context *ctx;
+    struct vm *vm;
+    size_t max_body;
+    char address[160];
+};
+
+enum { HTTP_BODY_OK, HTTP_BODY_TOO_LARGE, HTTP_BODY_ERROR };
+
+/* Reads the whole body, up to max bytes. Content-Length is honoured when
+ * given; otherwise (chunked) it reads until civetweb reports the end. */
+static int
+http_read_body(struct mg_connection *conn, long long content_length,
+               size_t max, char **out, size_t *out_len)
+{
+    size_t cap, len = 0;
+    char *buf;
+    int n;
+
+    *out = NULL;
+    *out_len = 0;
+    if (content_length > (long long)max)
+        return HTTP_BODY_TOO_LARGE;
+    cap = content_length >= 0 ? (size_t)content_length + 1 : 4096;
+    if ((buf = malloc(cap)) == NULL)
+        return HTTP_BODY_ERROR;
+    for (;;) {
+        if (len == cap) {
+            char *p;
+
+            if (cap > max) {
+                free(buf);
+                return HTTP_BODY_TOO_LARGE;
+            }
+            cap *= 2;
+            if ((p = realloc(buf, cap)) == NULL) {
+                free(buf);
+                return HTTP_BODY_ERROR;
+            }
+            buf = p;
+        }
+        n = mg_read(conn, buf + len, cap - len);
+        if (n < 0) {
+            free(buf);
+            return HTTP_BODY_ERROR;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    if (len > max) {
+        free(buf);
+        return HTTP_BODY_TOO_LARGE;
+    }
+    *out = buf;
+    *out_len = len;
+    return HTTP_BODY_OK;
+}
+
+/* HTTP/1.1 keeps the connection unless told otherwise; 1.0 the reverse. */
+static int
+http_keep_alive(const struct mg_request_info *ri)
+{
+    const char *c = NULL;
+    int i;
+
+    for (i = 0; i < ri->num_headers; i++)
+        if (strcasecmp(ri->http_headers[i].name, "Connection") == 0)
+            c = ri->http_headers[i].value;
+    if (c != NULL && strcasecmp(c, "close") == 0)
+        return 0;
+    if (ri->http_version != NULL && strcmp(ri->http_version, "1.0") == 0)
+        return c != NULL && strcasecmp(c, "keep-alive") == 0;
+    return 1;
+}
+
+/* Answers without the VM: only for what the VM must never see. */
+static int
+http_refuse(struct mg_connection *conn, int status, const char *reason,
+            const char *msg)
+{
+    char wire[512];
+    int body_len = (int)strlen(msg) + (int)strlen("{\"kmsemu_error\":\"\"}");
+    int n = snprintf(wire, sizeof(wire),
+                     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %d\r\nConnection: close\r\n\r\n"
+                     "{\"kmsemu_error\":\"%s\"}",
+                     status, reason, body_len, msg);
+
+    if (n > 0 && (size_t)n < sizeof(wire))
+        mg_write(conn, wire, (size_t)n);
+    return status;
+}
+
+static void
+http_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static int
+http_handle(struct mg_connection *conn, void *cbdata)
+{
+    struct http_server *srv = cbdata;
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    struct kms_header headers[MG_MAX_HEADERS];
+    struct kms_request req;
+    struct kms_response res = {0};
+    char *body;
+    size_t body_len;
+    int i, rc;
+
+    rc = http_read_body(conn, ri->content_length, srv->max_body, &body,
+                        &body_len);
+    if (rc == HTTP_BODY_TOO_LARGE)
+        return http_refuse(conn, 413, "Payload Too Large",
+                           "request body exceeds --max-body");
+    if (rc != HTTP_BODY_OK)
+        return http_refuse(conn, 400, "Bad Request",
+                           "request body could not be read");
+
+    for (i = 0; i < ri->num_headers; i++) {
+        headers[i].name = ri->http_headers[i].name;
+        headers[i].value = ri->http_headers[i].value;
+    }
+    req.method = ri->request_method;
+    req.path = ri->local_uri_raw ? ri->local_uri_raw : ri->request_uri;
+    req.query = ri->query_string ? ri->query_string : "";
+    req.remote_addr = ri->remote_addr;
+    req.headers = headers;
+    req.num_headers = ri->num_headers;
+    req.body = body ? body : "";
+    req.body_len = body_len;
+    req.keep_alive = http_keep_alive(ri);
+
+    vm_dispatch(srv->vm, &req, &res);
+    free(body);
+
+    if (res.delay_ms > 0)
+        http_sleep_ms(res.delay_ms);
+    if (res.wire != NULL)
+        mg_write(conn, res.wire, res.wire_len);
+    free(res.wire);
+    return res.status ? res.status : 500;
+}
+
+static int
+http_log(const struct mg_connection *conn, const char *message)
+{
+    (void)conn;
+    fprintf(stderr, "kmsemu: http: %s\n", message);
+    return 1;
+}
+
+/* Splits "HOST:PORT" (or "[v6]:PORT") and keeps the host for the address
+ * we announce; the port comes from civetweb once it has bound. */
+static void
+http_set_address(struct http_server *srv, const char *listen)
+{
+    struct mg_server_port ports[4];
+    const char *colon = strrchr(listen, ':');
+    int host_len = colon ? (int)(colon - listen) : 0;
+    int port = 0;
+
+    if (mg_get_server_ports(srv->ctx, 4, ports) > 0)
+        port = ports[0].port;
+    if (host_len == 0)
+        snprintf(srv->address, sizeof(srv->address), "0.0.0.0:%d", port);
+    else
+        snprintf(srv->address, sizeof(srv->address), "%.*s:%d", host_len,
+                 listen, port);
+}
+
+struct http_server *
+http_start(const struct http_config *cfg, struct vm *vm, char *err,
+           size_t errlen)
+{
+    struct mg_callbacks callbacks;
+    struct mg_init_data init;
+    struct mg_error_data error;
+    struct http_server *srv;
+    char threads[16], timeout[24];
+    const char *options[] = {
+        "listening_ports", cfg->listen,
+        "num_threads", threads,
+        "tcp_nodelay", "1",
+        "enable_keep_alive", "yes",
+        "keep_alive_timeout_ms", "60000",
+        "request_timeout_ms", timeout,
+        NULL, NULL,
+    };
+
+    if ((srv = calloc(1, sizeof(*srv))) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    srv->vm = vm;
+    srv->max_body = cfg->max_body;
+    snprintf(threads, sizeof(threads), "%d", cfg->threads);
+    snprintf(timeout, sizeof(timeout), "%ld", cfg->request_timeout_ms);
+
+    memset(&callbacks, 0, sizeof(callbacks));
+    callbacks.log_message = http_log;
+    memset(&init, 0, sizeof(init));
+    init.callbacks = &callbacks;
+    init.configuration_options = options;
+    memset(&error, 0, sizeof(error));
+    error.text = err;
+    error.text_buffer_size = errlen;
+
+    mg_init_library(0);
+    srv->ctx = mg_start2(&init, &error);
+    if (srv->ctx == NULL) {
+        if (err[0] == '\0')
+            snprintf(err, errlen, "cannot listen on %s", cfg->listen);
+        mg_exit_library();
+        free(srv);
+        return NULL;
+    }
+    mg_set_request_handler(srv->ctx, "/", http_handle, srv);
+    http_set_address(srv, cfg->listen);
+    return srv;
+}
+
+const char *
+http_address(const struct http_server *srv)
+{
+    return srv->address;
+}
+
+void
+http_stop(struct http_server *srv)
+{
+    if (srv == NULL)
+        return;
+    mg_stop(srv->ctx);
+    mg_exit_library();
+    free(srv);
+}

@@ -1,0 +1,49 @@
+/* kmsemu.h -- types and limits shared by the C core.
+ *
+ * The core moves bytes between civetweb, OpenSSL and one Lua state. It knows
+ * nothing of either cloud's dialect: a request goes to Lua as a table and a
+ * response comes back as one buffer of bytes to write and an optional delay
+ * that C carries out after the Lua lock is released. */
+#ifndef KMS_KMSEMU_H
+#define KMS_KMSEMU_H
+
+#include <stddef.h>
+
+#define KMS_VERSION "0.1.0"
+
+#define KMS_DEFAULT_LISTEN "127.0.0.1:8080"
+#define KMS_DEFAULT_THREADS 64
+#define KMS_DEFAULT_MAX_BODY (1024 * 1024)
+#define KMS_DEFAULT_SCRIPT_MS 1000
+
+/* One header of a request or a response. */
+struct kms_header {
+    const char *name;
+    const char *value;
+};
+
+/* What the HTTP layer hands to the VM. Every pointer is owned by the caller
+ * and valid for the duration of vm_dispatch(). */
+struct kms_request {
+    const char *method;
+    const char *path;  /* URL-decoded path, as civetweb gives it */
+    const char *query; /* raw query string, "" when there is none */
+    const char *remote_addr;
+    const struct kms_header *headers;
+    int num_headers;
+    const char *body;
+    size_t body_len;
+    int keep_alive; /* the response says "Connection: close" when 0 */
+};
+
+/* What the VM hands back. `wire` is the complete HTTP response (status line,
+ * headers, body), built once so that it goes out in a single write; it is
+ * malloc'd and freed by the HTTP layer. */
+struct kms_response {
+    int status;
+    char *wire;
+    size_t wire_len;
+    long delay_ms; /* slept by the HTTP layer, outside the Lua lock */
+};
+
+#endif /* KMS_KMSEMU_H */

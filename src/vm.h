@@ -1,0 +1,33 @@
+/* vm.h -- the one Lua state that holds all emulator state.
+ *
+ * Every request runs under one mutex, as Redis runs its scripts: a scenario
+ * is then an ordinary Lua program whose counters see every call in order.
+ * Whatever is slow (sleeping for an injected delay, writing to the socket)
+ * happens outside the lock. */
+#ifndef KMS_VM_H
+#define KMS_VM_H
+
+#include <stddef.h>
+
+#include "kmsemu.h"
+
+struct vm;
+
+struct vm_config {
+    const char *lua_dir;  /* directory holding kmsemu/init.lua */
+    const char *scenario; /* scenario file to load, or NULL for none */
+    long script_ms;       /* time budget of one request's Lua code */
+};
+
+/* Builds the state, loads the Lua side and the scenario. On failure returns
+ * NULL with a one-line reason ("file:line: message" for a scenario) in err. */
+struct vm *vm_create(const struct vm_config *cfg, char *err, size_t errlen);
+
+/* Runs one request through the Lua router and fills res. Never fails: any
+ * Lua error becomes a plain 500 that says it came from the emulator. */
+void vm_dispatch(struct vm *vm, const struct kms_request *req,
+                 struct kms_response *res);
+
+void vm_destroy(struct vm *vm);
+
+#endif /* KMS_VM_H */
