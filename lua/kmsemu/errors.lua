@@ -1,0 +1,53 @@
+-- Neutral errors. Operations raise these; only a dialect turns one into its
+-- own code, HTTP status and envelope. An error is a table so that a dialect
+-- can tell it from a Lua runtime error, which it reports as an internal one.
+local M = {}
+
+local mt = {
+  __tostring = function(e)
+    return e.code .. (e.detail and (": " .. e.detail) or "")
+  end,
+}
+
+-- Neutral codes. A dialect may also raise one of its own vendor codes
+-- (such as "KMS.2103") through M.vendor; those pass through unchanged.
+M.codes = {
+  AUTH_MISSING = true,         -- no credentials at all
+  AUTH_MALFORMED = true,       -- an Authorization header we cannot parse
+  AUTH_UNKNOWN_KEY = true,     -- AK / SecretId not in the scenario
+  AUTH_SIGNATURE = true,       -- the signature does not match
+  AUTH_EXPIRED = true,         -- timestamp outside the allowed skew
+  UNKNOWN_ACTION = true,
+  MALFORMED_BODY = true,       -- not JSON, or not an object
+  MISSING_PARAMETER = true,    -- detail names the field
+  INVALID_PARAMETER = true,    -- wrong type or value; detail says which
+  UNKNOWN_PARAMETER = true,
+  INVALID_KEY_ID = true,
+  KEY_NOT_FOUND = true,
+  KEY_DISABLED = true,
+  KEY_PENDING_DELETION = true,
+  KEY_PENDING_IMPORT = true,
+  KEY_USAGE = true,            -- the key cannot do this operation
+  INVALID_CIPHERTEXT = true,   -- malformed, truncated or tampered blob
+  CONTEXT_MISMATCH = true,     -- AAD / EncryptionContext differs
+}
+
+local function new(code, detail, vendor)
+  return setmetatable({ code = code, detail = detail, vendor = vendor }, mt)
+end
+
+function M.raise(code, detail)
+  assert(M.codes[code], "unknown neutral error code " .. tostring(code))
+  error(new(code, detail), 0)
+end
+
+-- A dialect-specific code, for rules only one cloud has.
+function M.vendor(code, detail)
+  error(new(code, detail, true), 0)
+end
+
+function M.is(e)
+  return getmetatable(e) == mt
+end
+
+return M

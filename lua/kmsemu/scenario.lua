@@ -1,0 +1,204 @@
+-- Loads a scenario: an ordinary Lua file run in a sandbox, whose only
+-- powers are the declarations below. Loading checks everything it can
+-- (unknown fields, bad values, duplicate keys) and reports the first
+-- problem as "file:line: message".
+--
+--   seed "demo-1"
+--   credentials { huawei = { ak =, sk =, project_id = },
+--                 tencent = { secret_id =, secret_key =, region = } }
+--   cmk { id =, dialect = "huawei"|"tencent", spec =, state =, alias =,
+--         description =, material = hex, project_id =, region =, created = }
+local core = require "kmsemu.core"
+local keystore = require "kmsemu.keystore"
+
+local M = {}
+
+M.DEFAULT_SEED = "kmsemu"
+M.DEFAULT_REGION = "ap-guangzhou"
+
+local CREDENTIAL_FIELDS = {
+  huawei = { ak = true, sk = true, project_id = true },
+  tencent = { secret_id = true, secret_key = true, region = true },
+}
+
+local CMK_FIELDS = {
+  id = true, dialect = true, spec = true, state = true, alias = true,
+  description = true, material = true, project_id = true, region = true,
+  created = true,
+}
+
+-- The symmetric spec each dialect gives a key that names none. Tencent's
+-- examples all show SM-standard keys (KeyMetadata.Type 4).
+local DEFAULT_SPEC = { huawei = "AES_256", tencent = "SM4" }
+
+local function check_fields(what, t, allowed)
+  if type(t) ~= "table" then
+    return what .. " takes a table"
+  end
+  for k in pairs(t) do
+    if not allowed[k] then
+      return ("%s: unknown field '%s'"):format(what, tostring(k))
+    end
+  end
+end
+
+local function check_string(what, v, optional)
+  if v == nil and optional then
+    return nil
+  end
+  if type(v) ~= "string" or v == "" then
+    return what .. " must be a non-empty string"
+  end
+end
+
+local function check_cmk(c)
+  local err = check_fields("cmk", c, CMK_FIELDS) or check_string("cmk.id", c.id)
+  if err then
+    return err
+  end
+  if c.dialect ~= "huawei" and c.dialect ~= "tencent" then
+    return "cmk.dialect must be \"huawei\" or \"tencent\""
+  end
+  if c.spec ~= nil and not keystore.SPECS[c.spec] then
+    return ("cmk.spec '%s' is not supported (supported: AES_256, SM4)"):format(tostring(c.spec))
+  end
+  if c.state ~= nil and not keystore.STATES[c.state] then
+    return ("cmk.state '%s' is not one of enabled, disabled, pending_deletion, pending_import")
+      :format(tostring(c.state))
+  end
+  if c.material ~= nil then
+    local raw = type(c.material) == "string" and core.unhex(c.material)
+    local spec = c.spec or DEFAULT_SPEC[c.dialect]
+    if not raw or #raw ~= keystore.SPECS[spec].bytes then
+      return ("cmk.material must be %d bytes of hex for %s"):format(keystore.SPECS[spec].bytes, spec)
+    end
+  end
+  if c.created ~= nil and math.type(c.created) ~= "integer" then
+    return "cmk.created must be an integer (unix seconds)"
+  end
+  for _, f in ipairs { "alias", "description", "project_id", "region" } do
+    err = check_string("cmk." .. f, c[f], true)
+    if err then
+      return err
+    end
+  end
+end
+
+-- The sandbox: a few pure libraries and the declarations, nothing that
+-- touches files, processes or the emulator's own modules. Reading or
+-- writing an undeclared global is an error, which catches typos early.
+local function sandbox(decl)
+  local env = {
+    assert = assert, error = error, ipairs = ipairs, next = next,
+    pairs = pairs, pcall = pcall, select = select, tonumber = tonumber,
+    tostring = tostring, type = type, xpcall = xpcall,
+    math = setmetatable({}, { __index = math }),
+    string = setmetatable({}, { __index = string }),
+    table = setmetatable({}, { __index = table }),
+    utf8 = setmetatable({}, { __index = utf8 }),
+  }
+  for name, fn in pairs(decl) do
+    env[name] = fn
+  end
+  return setmetatable(env, {
+    __index = function(_, k)
+      error(("undeclared global '%s'"):format(tostring(k)), 2)
+    end,
+    __newindex = function(_, k)
+      error(("assignment to undeclared global '%s'"):format(tostring(k)), 2)
+    end,
+  })
+end
+
+local function where(path)
+  local info = debug.getinfo(3, "l")
+  return ("%s:%d"):format(path, info and info.currentline or 0)
+end
+
+-- Runs the file and returns what it declared, or nil and an error.
+local function run(path)
+  local f, err = io.open(path, "rb")
+  if not f then
+    return nil, err
+  end
+  local src = f:read("a")
+  f:close()
+
+  local d = { cmks = {} }
+  local decl = {}
+  function decl.seed(s)
+    if type(s) ~= "string" or s == "" then
+      error("seed takes a non-empty string", 2)
+    end
+    d.seed = s
+  end
+  function decl.credentials(c)
+    local e = check_fields("credentials", c, CREDENTIAL_FIELDS)
+    for dialect, fields in pairs(type(c) == "table" and c or {}) do
+      e = e or check_fields("credentials." .. dialect, fields, CREDENTIAL_FIELDS[dialect])
+      for k, v in pairs(type(fields) == "table" and fields or {}) do
+        e = e or check_string(("credentials.%s.%s"):format(dialect, k), v)
+      end
+    end
+    if e then
+      error(e, 2)
+    end
+    d.credentials = c
+  end
+  function decl.cmk(c)
+    local e = check_cmk(c)
+    if e then
+      error(e, 2)
+    end
+    c.where = where(path)
+    d.cmks[#d.cmks + 1] = c
+  end
+
+  local chunk, lerr = load(src, "@" .. path, "t", sandbox(decl))
+  if not chunk then
+    return nil, lerr
+  end
+  local ok, rerr = pcall(chunk)
+  if not ok then
+    return nil, tostring(rerr)
+  end
+  return d
+end
+
+local function owner_of(c, creds)
+  if c.dialect == "huawei" then
+    return c.project_id or (creds.huawei and creds.huawei.project_id)
+  end
+  return c.region or (creds.tencent and creds.tencent.region) or M.DEFAULT_REGION
+end
+
+-- Builds the world a scenario describes: credentials and a key store.
+function M.load(path)
+  local d, err = run(path)
+  if not d then
+    return nil, err
+  end
+  local creds = d.credentials or {}
+  if creds.tencent and not creds.tencent.region then
+    creds.tencent.region = M.DEFAULT_REGION
+  end
+  local keys = keystore.new(d.seed or M.DEFAULT_SEED)
+  for _, c in ipairs(d.cmks) do
+    local owner = owner_of(c, creds)
+    if not owner then
+      return nil, c.where .. ": cmk: a huawei key needs project_id (or credentials.huawei.project_id)"
+    end
+    if keys:get(c.dialect, owner, c.id) then
+      return nil, ("%s: cmk: duplicate key id '%s'"):format(c.where, c.id)
+    end
+    keys:add {
+      id = c.id, dialect = c.dialect, owner = owner,
+      spec = c.spec or DEFAULT_SPEC[c.dialect], state = c.state or "enabled",
+      alias = c.alias, description = c.description, created = c.created,
+      material = c.material and core.unhex(c.material),
+    }
+  end
+  return { path = path, credentials = creds, keys = keys }
+end
+
+return M

@@ -1,0 +1,111 @@
+-- Small helpers shared by the dialects: JSON with the settings both clouds
+-- need, request ids, and hex in the case each cloud prints.
+local core = require "kmsemu.core"
+local cjson = require "cjson.safe"
+
+local M = {}
+
+cjson.decode_max_depth(64)
+cjson.encode_max_depth(64)
+
+M.null = cjson.null
+
+-- Decodes a JSON object. Returns the table, or nil when the text is not
+-- JSON or not an object (both clouds take only objects as bodies).
+function M.decode_object(text)
+  local t = cjson.decode(text)
+  if type(t) ~= "table" or (next(t) == 1) then
+    return nil
+  end
+  return t
+end
+
+-- Base64 carries '/', which Debian's cjson 2.1.0 always escapes as "\/":
+-- legal JSON, but not what either cloud sends. cjson escapes every '/', so
+-- each "\/" in its output is one escaped slash and can be undone safely.
+function M.encode(t)
+  return (assert(cjson.encode(t)):gsub("\\/", "/"))
+end
+
+function M.hex_upper(s)
+  return core.hex(s):upper()
+end
+
+-- A version 4 UUID, as Tencent's RequestId and the clouds' key ids look.
+function M.uuid()
+  local b = { core.random(16):byte(1, 16) }
+  b[7] = (b[7] & 0x0f) | 0x40
+  b[9] = (b[9] & 0x3f) | 0x80
+  local h = ("%02x"):rep(16):format(table.unpack(b))
+  return ("%s-%s-%s-%s-%s"):format(h:sub(1, 8), h:sub(9, 12), h:sub(13, 16),
+    h:sub(17, 20), h:sub(21, 32))
+end
+
+-- The server's clock in unix seconds. One place, so that fake time can
+-- replace it for every dialect at once.
+function M.now()
+  return os.time()
+end
+
+-- Seconds since the epoch of a UTC calendar time; os.time() would read the
+-- table as local time. Days from civil date, after H. Hinnant's algorithm.
+function M.timegm(y, mo, d, h, mi, s)
+  y = mo <= 2 and y - 1 or y
+  local era = (y >= 0 and y or y - 399) // 400
+  local yoe = y - era * 400
+  local doy = (153 * (mo + (mo > 2 and -3 or 9)) + 2) // 5 + d - 1
+  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+  local days = era * 146097 + doe - 719468
+  return days * 86400 + h * 3600 + mi * 60 + s
+end
+
+function M.trim(s)
+  return (s:gsub("^%s+", ""):gsub("%s+$", ""))
+end
+
+-- Splits an Authorization header of the form "ALGORITHM k1=v1, k2=v2"
+-- (both clouds' signatures). Returns the fields when the algorithm is the
+-- expected one, else nil.
+function M.auth_fields(header, algorithm)
+  local name, rest = header:match("^(%S+)%s+(.+)$")
+  if name ~= algorithm then
+    return nil
+  end
+  local f = {}
+  for k, v in rest:gmatch("(%w+)=([^,%s]+)") do
+    f[k] = v
+  end
+  return f
+end
+
+-- The usual UUID shape, lower or upper case hex.
+function M.is_uuid(s)
+  return type(s) == "string" and #s == 36 and
+    s:find("^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$") ~= nil
+end
+
+-- RFC 3986 percent-encoding of everything but the unreserved characters,
+-- as both clouds' signers encode path segments and query parts.
+function M.uri_encode(s)
+  return (s:gsub("[^%w%-%._~]", function(c)
+    return ("%%%02X"):format(c:byte())
+  end))
+end
+
+function M.uri_decode(s)
+  return (s:gsub("+", " "):gsub("%%(%x%x)", function(h)
+    return string.char(tonumber(h, 16))
+  end))
+end
+
+-- Splits "a=1&b=2" into an ordered list of {name, value}, decoded.
+function M.parse_query(q)
+  local list = {}
+  for part in q:gmatch("[^&]+") do
+    local k, v = part:match("^([^=]*)=?(.*)$")
+    list[#list + 1] = { M.uri_decode(k), M.uri_decode(v) }
+  end
+  return list
+end
+
+return M
