@@ -1,0 +1,174 @@
+-- The real binary over loopback HTTP: start-up and shutdown, both dialects
+-- through curl, the body cap, keep-alive, and the C core's fallbacks when
+-- the Lua side fails or runs away (the server keeps serving).
+local client = require "support.client"
+local core = require "kmsemu.core"
+local server = require "support.server"
+
+local function host_of(s)
+  return s.url:match("^http://(.*)$")
+end
+
+describe("kmsemu on the default scenario #http", function()
+  local s
+
+  lazy_setup(function()
+    s = server.start { "--scenario", "scenarios/default.lua", "--max-body", "4096" }
+    assert.is_string(s.url, "the binary did not announce its address")
+  end)
+
+  lazy_teardown(function()
+    local status = server.stop(s)
+    assert.are.equal(0, status, "SIGTERM must end kmsemu with status 0")
+  end)
+
+  it("serves a signed Tencent GenerateDataKey with Content-Type exactly application/json", function()
+    local req = client.tencent { action = "GenerateDataKey", host = host_of(s),
+      params = { KeyId = "23e80852-1e38-11e9-b129-5cb9019b4b01", KeySpec = "AES_256" } }
+    local status, headers, body = server.send(s, req)
+    assert.are.equal(200, status)
+    assert.are.equal("application/json", headers["content-type"])
+    local r = client.json { body = body }.Response
+    assert.are.equal(32, #core.unb64(r.Plaintext))
+  end)
+
+  it("matches header names without regard to case", function()
+    local req = client.tencent { action = "Encrypt", host = host_of(s),
+      params = { KeyId = "23e80852-1e38-11e9-b129-5cb9019b4b01", Plaintext = "aGk=" } }
+    req.headers["X-Tc-Action"], req.headers["x-tc-action"] = req.headers["x-tc-action"], nil
+    local _, _, body = server.send(s, req)
+    assert.is_string(client.json { body = body }.Response.CiphertextBlob)
+  end)
+
+  it("serves a signed Huawei create-datakey and its nested 404", function()
+    local req = client.huawei { action = "create-datakey", host = host_of(s),
+      body = { key_id = "0d0466b0-e727-4d9c-b35d-f84bb474a37f" } }
+    local status, headers, body = server.send(s, req)
+    assert.are.equal(200, status)
+    assert.matches("^%x+$", headers["x-request-id"])
+    assert.are.equal(64, #client.json { body = body }.plain_text)
+    req = client.huawei { action = "create-datakey", host = host_of(s),
+      body = { key_id = "00000000-0000-4000-8000-000000000000" } }
+    status, _, body = server.send(s, req)
+    assert.are.equal(404, status)
+    assert.are.equal("KMS.0207", client.json { body = body }.error.error_code)
+  end)
+
+  it("refuses a wrong signature in both dialects", function()
+    local t = client.tencent { action = "Encrypt", host = host_of(s),
+      creds = { secret_id = client.TENCENT.secret_id, secret_key = "bad", region = "ap-guangzhou" },
+      params = { KeyId = "23e80852-1e38-11e9-b129-5cb9019b4b01", Plaintext = "aGk=" } }
+    local _, _, body = server.send(s, t)
+    assert.are.equal("AuthFailure.SignatureFailure", client.json { body = body }.Response.Error.Code)
+    local h = client.huawei { action = "encrypt-data", host = host_of(s),
+      creds = { ak = client.HUAWEI.ak, sk = "bad", project_id = client.HUAWEI.project_id },
+      body = { key_id = "0d0466b0-e727-4d9c-b35d-f84bb474a37f", plain_text = "x" } }
+    local status
+    status, _, body = server.send(s, h)
+    assert.are.equal(401, status)
+    assert.are.equal("APIGW.0301", client.json { body = body }.error_code)
+  end)
+
+  it("answers a body over --max-body with 413 and goes on serving", function()
+    local req = client.huawei { action = "encrypt-data", host = host_of(s),
+      body = { key_id = "0d0466b0-e727-4d9c-b35d-f84bb474a37f", plain_text = ("x"):rep(5000) } }
+    local status, _, body = server.send(s, req)
+    assert.are.equal(413, status)
+    assert.matches("kmsemu_error", body)
+    req = client.huawei { action = "encrypt-data", host = host_of(s),
+      body = { key_id = "0d0466b0-e727-4d9c-b35d-f84bb474a37f", plain_text = "x" } }
+    assert.are.equal(200, (server.send(s, req)))
+  end)
+
+  it("keeps the connection alive between requests", function()
+    local req = client.huawei { action = "create-datakey", host = host_of(s),
+      body = { key_id = "0d0466b0-e727-4d9c-b35d-f84bb474a37f" } }
+    local p = io.popen(("curl -sv --http1.1 -o /dev/null -o /dev/null -X POST "
+      .. "-H 'Content-Type: application/json' %s/v1.0/x/kms/a %s/v1.0/x/kms/b 2>&1"):format(s.url, s.url))
+    local log = p:read("a")
+    p:close()
+    assert.matches("Re%-using existing connection", log)
+    assert.are.equal(200, (server.send(s, req)))
+  end)
+end)
+
+describe("kmsemu start-up #http", function()
+  it("prints its flags for --help and refuses an unknown one with status 2", function()
+    local p = io.popen(server.BIN .. " --help")
+    local help = p:read("a")
+    assert.is_true(p:close())
+    for _, flag in ipairs { "--listen", "--scenario", "--lua-dir", "--threads", "--max-body", "--script-ms" } do
+      assert.is_truthy(help:find(flag, 1, true), flag)
+    end
+    local ok, how, code = os.execute(server.BIN .. " --colour blue 2>/dev/null")
+    assert.are.same({ nil, "exit", 2 }, { ok, how, code })
+  end)
+
+  local broken = {
+    { "spec/fixtures/scenarios/bad_keyspec.lua", "bad_keyspec.lua:2: cmk.spec 'DES'" },
+    { "spec/fixtures/scenarios/loop.lua", "loop.lua:2: script time budget" },
+    { "spec/fixtures/scenarios/no_such.lua", "no_such.lua" },
+  }
+  for _, b in ipairs(broken) do
+    it("stops with status 2 and file:line: message on " .. b[1], function()
+      local s = server.start { "--scenario", b[1], "--script-ms", "20" }
+      local status, err = server.wait(s)
+      server.stop(s)
+      assert.is_nil(s.url)
+      assert.are.equal(2, status)
+      assert.is_truthy(err:find(b[2], 1, true), err)
+    end)
+  end
+end)
+
+describe("the C core's fallbacks #http", function()
+  local s
+
+  lazy_setup(function()
+    s = server.start { "--lua-dir", "spec/fixtures/lua-broken", "--script-ms", "50" }
+    assert.is_string(s.url)
+  end)
+
+  lazy_teardown(function()
+    assert.are.equal(0, server.stop(s, "INT"), "SIGINT must end kmsemu with status 0")
+  end)
+
+  local function get(path, headers)
+    return server.send(s, { method = "GET", path = path, headers = headers or {}, body = "" })
+  end
+
+  it("turns a Lua error, a malformed answer and a runaway script into a plain 500", function()
+    for _, path in ipairs { "/error", "/bad", "/loop", "/pcall-loop" } do
+      local status, headers, body = get(path)
+      assert.are.equal(500, status, path)
+      assert.are.equal("application/json", headers["content-type"])
+      assert.matches('"kmsemu_error"', body)
+      local st2, _, alive = get("/", { ["X-Probe"] = path })
+      assert.are.equal(200, st2)
+      assert.are.equal("alive " .. path, alive)
+    end
+  end)
+
+  it("sleeps an injected delay without holding up other requests", function()
+    local started = os.time()
+    local p = io.popen(("curl -s %s/slow?delay=1500 & sleep 0.2; curl -s -w ' %%{time_total}' %s/fast; wait")
+      :format(s.url, s.url))
+    local out = p:read("a")
+    p:close()
+    local fast = tonumber(out:match("alive%s+([%d.]+)"))
+    assert.is_number(fast, out)
+    assert.is_true(fast < 0.5, "a delayed request held the lock: " .. out)
+    assert.is_true(os.time() - started >= 1)
+  end)
+
+  it("hands the body over byte for byte, chunked or not", function()
+    local body = ("0123456789"):rep(1000)
+    local status, headers = server.send(s, { method = "POST", path = "/", headers = {}, body = body })
+    assert.are.equal(200, status)
+    assert.are.equal("10000", headers["x-echo-length"])
+    status, headers = server.send(s, { method = "POST", path = "/", body = body,
+      headers = { ["Transfer-Encoding"] = "chunked" } })
+    assert.are.equal(200, status)
+    assert.are.equal("10000", headers["x-echo-length"])
+  end)
+end)
