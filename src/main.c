@@ -154,7 +154,7 @@ main(int argc, char **argv)
         KMS_DEFAULT_MAX_BODY, KMS_DEFAULT_SCRIPT_MS, 30000,
     };
     char root[PATH_MAX], lua_dir[PATH_MAX + 8], scenario[PATH_MAX + 32];
-    char err[1024] = "";
+    char err[1024] = "", url[200];
     struct vm_config vc;
     struct http_config hc;
     struct http_server *srv;
@@ -197,7 +197,8 @@ main(int argc, char **argv)
         vm_destroy(vm);
         return 1;
     }
-    printf("kmsemu listening on http://%s\n", http_address(srv));
+    snprintf(url, sizeof(url), "http://%s", http_address(srv));
+    printf("kmsemu listening on %s\n%s\n", url, vm_describe(vm, url));
     fflush(stdout);
 
     do {

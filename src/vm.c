@@ -217,6 +217,27 @@ vm_create(const struct vm_config *cfg, char *err, size_t errlen)
     return vm;
 }
 
+const char *
+vm_describe(struct vm *vm, const char *url)
+{
+    static char text[2048];
+    lua_State *L = vm->L;
+
+    text[0] = '\0';
+    pthread_mutex_lock(&vm->lock);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "kmsemu");
+    if (vm_pcall(vm, 1, vm->script_ms, 0) == LUA_OK) {
+        lua_getfield(L, -1, "describe");
+        lua_pushstring(L, url);
+        if (vm_pcall(vm, 1, vm->script_ms, 0) == LUA_OK && lua_isstring(L, -1))
+            snprintf(text, sizeof(text), "%s", lua_tostring(L, -1));
+    }
+    lua_settop(L, 0);
+    pthread_mutex_unlock(&vm->lock);
+    return text;
+}
+
 void
 vm_destroy(struct vm *vm)
 {

@@ -28,6 +28,10 @@ struct vm *vm_create(const struct vm_config *cfg, char *err, size_t errlen);
 void vm_dispatch(struct vm *vm, const struct kms_request *req,
                  struct kms_response *res);
 
+/* The scenario's endpoints and credentials, for the start-up banner, in a
+ * static buffer; "" when the Lua side has nothing to say. */
+const char *vm_describe(struct vm *vm, const char *url);
+
 void vm_destroy(struct vm *vm);
 
 #endif /* KMS_VM_H */

@@ -37,6 +37,27 @@ function M.handle(req)
   return dialect_of(req).handle(world, req)
 end
 
+-- What a newcomer needs to point an SDK at this instance: the endpoint
+-- and credentials of each dialect the scenario configures.
+function M.describe(url)
+  local c = world.credentials
+  local lines = {}
+  if c.huawei then
+    lines[#lines + 1] = ("  huawei   %s/v1.0/%s/kms/...  AK %s  SK %s"):format(
+      url, c.huawei.project_id or "{project_id}", c.huawei.ak, c.huawei.sk)
+  end
+  if c.tencent then
+    lines[#lines + 1] = ("  tencent  %s/  region %s  SecretId %s  SecretKey %s"):format(
+      url, c.tencent.region, c.tencent.secret_id, c.tencent.secret_key)
+  end
+  local n = 0
+  for _ in pairs(world.keys.keys) do
+    n = n + 1
+  end
+  lines[#lines + 1] = ("  %d keys from %s"):format(n, world.path or "no scenario")
+  return table.concat(lines, "\n")
+end
+
 -- For tests: the world as loaded.
 function M.world()
   return world
