@@ -9,7 +9,8 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror
 PKGS    := lua5.4 libcrypto
-CPPFLAGS += -std=c11 -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CPPFLAGS += -std=c11 -D_GNU_SOURCE -DKMS_SOURCE_DIR='"$(CURDIR)"' \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  := -lcivetweb -l:liblua5.4-cjson.a $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm -ldl
 
 BUILD   := build

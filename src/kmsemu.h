@@ -11,6 +11,10 @@
 
 #define KMS_VERSION "0.1.0"
 
+#ifndef KMS_SOURCE_DIR /* set by the Makefile to the checkout's path */
+#define KMS_SOURCE_DIR "."
+#endif
+
 #define KMS_DEFAULT_LISTEN "127.0.0.1:8080"
 #define KMS_DEFAULT_THREADS 64
 #define KMS_DEFAULT_MAX_BODY (1024 * 1024)

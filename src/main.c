@@ -125,15 +125,17 @@ parse_args(int argc, char **argv, struct options *o)
     return 0;
 }
 
-/* The checkout this binary was built in: build/kmsemu -> its parent. */
+/* The checkout kmsemu runs from: the parent of the binary's directory
+ * (build/kmsemu), or, for a binary built into another directory, the
+ * source tree it was compiled from. */
 static void
 project_root(char *out, size_t outlen)
 {
-    char exe[PATH_MAX];
+    char exe[PATH_MAX], probe[PATH_MAX + 32];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     char *slash;
 
-    snprintf(out, outlen, ".");
+    snprintf(out, outlen, "%s", KMS_SOURCE_DIR);
     if (n <= 0)
         return;
     exe[n] = '\0';
@@ -143,7 +145,9 @@ project_root(char *out, size_t outlen)
     if ((slash = strrchr(exe, '/')) == NULL)
         return;
     *slash = '\0';
-    snprintf(out, outlen, "%s", exe[0] ? exe : "/");
+    snprintf(probe, sizeof(probe), "%s/lua/kmsemu/init.lua", exe);
+    if (access(probe, R_OK) == 0)
+        snprintf(out, outlen, "%s", exe[0] ? exe : "/");
 }
 
 int

@@ -27,6 +27,7 @@ M.codes = {
   KEY_DISABLED = true,
   KEY_PENDING_DELETION = true,
   KEY_PENDING_IMPORT = true,
+  KEY_ARCHIVED = true,
   KEY_USAGE = true,            -- the key cannot do this operation
   INVALID_CIPHERTEXT = true,   -- malformed, truncated or tampered blob
   CONTEXT_MISMATCH = true,     -- AAD / EncryptionContext differs

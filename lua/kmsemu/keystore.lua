@@ -1,13 +1,16 @@
--- The neutral key model: every CMK of both dialects, its state machine and
--- its material. Dialects map it to their own shapes (Huawei key_info,
--- Tencent KeyMetadata); the state rules live here and nowhere else.
+-- The neutral key model: every CMK of both dialects, its states and its
+-- material. Dialects map it to their own shapes (Huawei key_info, Tencent
+-- KeyMetadata) and enforce their own transition rules with their own codes;
+-- what a state allows cryptographically is decided here.
 --
--- Material is derived with HKDF from the scenario's seed and the key's
--- identity unless a fixture gives it, so the same scenario yields the same
--- keys on every run and every instance: yesterday's ciphertext decrypts
--- today, and instances behind a load balancer agree without sharing state.
+-- Material is derived from the scenario's seed and the key's identity
+-- unless a fixture gives it, so the same scenario yields the same keys on
+-- every run and every instance: yesterday's ciphertext decrypts today, and
+-- instances behind a load balancer agree without sharing state. That holds
+-- for asymmetric keys too (kmsemu.core.pkey_derive is deterministic).
 local core = require "kmsemu.core"
 local errors = require "kmsemu.errors"
+local util = require "kmsemu.util"
 
 local M = {}
 
@@ -16,81 +19,183 @@ M.STATES = {
   disabled = true,
   pending_deletion = true,
   pending_import = true,
+  archived = true, -- Tencent: decrypts, never encrypts
 }
 
--- Symmetric specs. `digest` is what each cloud pairs with the spec where a
--- hash of a data key is asked for (Huawei encrypt-datakey).
+M.USAGES = { ENCRYPT_DECRYPT = true, SIGN_VERIFY = true, GENERATE_VERIFY_MAC = true }
+
+-- kind: symmetric (bytes of material), hmac (bytes, hash), or an
+-- asymmetric kind with the kmsemu.core.pkey_derive name in `pkey`.
+-- `digest` is what each cloud pairs with a symmetric spec where a hash of
+-- a data key is asked for (Huawei encrypt-datakey).
 M.SPECS = {
-  AES_256 = { bytes = 32, digest = "sha256" },
-  SM4 = { bytes = 16, digest = "sm3" },
+  AES_256 = { kind = "symmetric", bytes = 32, digest = "sha256", usage = "ENCRYPT_DECRYPT" },
+  SM4 = { kind = "symmetric", bytes = 16, digest = "sm3", usage = "ENCRYPT_DECRYPT" },
+  HMAC_256 = { kind = "hmac", bytes = 32, hash = "sha256", usage = "GENERATE_VERIFY_MAC" },
+  HMAC_384 = { kind = "hmac", bytes = 48, hash = "sha384", usage = "GENERATE_VERIFY_MAC" },
+  HMAC_512 = { kind = "hmac", bytes = 64, hash = "sha512", usage = "GENERATE_VERIFY_MAC" },
+  HMAC_SM3 = { kind = "hmac", bytes = 32, hash = "sm3", usage = "GENERATE_VERIFY_MAC" },
+  RSA_2048 = { kind = "rsa", pkey = "rsa2048", usage = "SIGN_VERIFY" },
+  RSA_3072 = { kind = "rsa", pkey = "rsa3072", usage = "SIGN_VERIFY" },
+  RSA_4096 = { kind = "rsa", pkey = "rsa4096", usage = "SIGN_VERIFY" },
+  EC_P256 = { kind = "ec", pkey = "ec-p256", usage = "SIGN_VERIFY" },
+  EC_P384 = { kind = "ec", pkey = "ec-p384", usage = "SIGN_VERIFY" },
+  SECP256K1 = { kind = "ec", pkey = "ec-secp256k1", usage = "SIGN_VERIFY" },
+  SM2 = { kind = "sm2", pkey = "sm2", usage = "SIGN_VERIFY" },
+  ED25519 = { kind = "ed25519", pkey = "ed25519", usage = "SIGN_VERIFY" },
 }
+
+function M.is_symmetric(spec)
+  return M.SPECS[spec].kind == "symmetric"
+end
+
+function M.is_asymmetric(spec)
+  return M.SPECS[spec].pkey ~= nil
+end
 
 -- Which state refuses cryptographic use, and with which neutral error.
 local UNUSABLE = {
   disabled = "KEY_DISABLED",
   pending_deletion = "KEY_PENDING_DELETION",
   pending_import = "KEY_PENDING_IMPORT",
+  archived = "KEY_ARCHIVED",
 }
 
 local Store = {}
 Store.__index = Store
 
 function M.new(seed)
-  return setmetatable({ seed = seed or "", keys = {} }, Store)
+  return setmetatable({ seed = seed or "kmsemu", keys = {} }, Store)
 end
 
 local function slot(dialect, owner, id)
   return dialect .. "\0" .. owner .. "\0" .. id
 end
 
--- Adds a key from a checked fixture table: id, dialect, owner, spec,
--- state, alias, description, material (raw bytes or nil), created.
+-- Adds a key. f: dialect, owner (Huawei project id / Tencent region) and
+-- spec are required; id defaults to a fresh UUID, state to enabled, usage
+-- to the spec's. material: raw bytes (symmetric, HMAC) or a private PEM
+-- (asymmetric) for version 1; nil derives it. Any other field of f (tags,
+-- rotation, a dialect's own extras) is kept on the key as given.
 function Store:add(f)
-  local key = {
-    id = f.id,
-    dialect = f.dialect,
-    owner = f.owner,
-    spec = f.spec,
-    state = f.state,
-    alias = f.alias or "",
-    description = f.description or "",
-    created = f.created or os.time(),
-    origin = f.state == "pending_import" and "external" or "kms",
-    version = 1,
-    materials = { f.material },
-  }
+  local key = {}
+  for k, v in pairs(f) do
+    key[k] = v
+  end
+  key.id = f.id or util.uuid()
+  key.state = f.state or "enabled"
+  key.usage = f.usage or M.SPECS[f.spec].usage
+  key.alias = f.alias or ""
+  key.description = f.description or ""
+  key.created = f.created or util.now()
+  key.origin = f.origin or (key.state == "pending_import" and "external" or "kms")
+  key.version = f.version or 1
+  key.tags = f.tags or {}
+  key.rotation = f.rotation or { enabled = false }
+  key.materials = { f.material }
+  key.material = nil
   self.keys[slot(key.dialect, key.owner, key.id)] = key
   return key
 end
 
+-- A key pending deletion whose date has passed is gone: it is removed the
+-- first time anything looks it up.
+local function expired(key)
+  return key.state == "pending_deletion" and key.deletion_date ~= nil
+    and key.deletion_date <= util.now()
+end
+
 function Store:get(dialect, owner, id)
-  return self.keys[slot(dialect, owner, id)]
+  local s = slot(dialect, owner, id)
+  local key = self.keys[s]
+  if key and expired(key) then
+    self.keys[s] = nil
+    return nil
+  end
+  return key
+end
+
+function Store:remove(key)
+  self.keys[slot(key.dialect, key.owner, key.id)] = nil
+end
+
+-- The keys of one owner, oldest first (ties broken by id), expired ones
+-- dropped.
+function Store:list(dialect, owner)
+  local out = {}
+  for s, key in pairs(self.keys) do
+    if key.dialect == dialect and key.owner == owner then
+      if expired(key) then
+        self.keys[s] = nil
+      else
+        out[#out + 1] = key
+      end
+    end
+  end
+  table.sort(out, function(a, b)
+    if a.created ~= b.created then
+      return a.created < b.created
+    end
+    return a.id < b.id
+  end)
+  return out
+end
+
+function Store:find_alias(dialect, owner, alias)
+  for _, key in ipairs(self:list(dialect, owner)) do
+    if key.alias == alias then
+      return key
+    end
+  end
 end
 
 -- The key, or a neutral error if it is missing or cannot be used for
--- cryptography in its current state.
-function Store:usable(dialect, owner, id)
+-- cryptography in its current state. allow: a set of states that are
+-- acceptable here besides enabled (an archived key may still decrypt).
+function Store:usable(dialect, owner, id, allow)
   local key = self:get(dialect, owner, id)
   if not key then
     errors.raise("KEY_NOT_FOUND", id)
   end
   local refusal = UNUSABLE[key.state]
-  if refusal then
+  if refusal and not (allow and allow[key.state]) then
     errors.raise(refusal, id)
   end
   return key
 end
 
--- The material of one version of a key, derived on first use.
+-- The material of one version of a key, derived on first use: raw bytes
+-- for symmetric and HMAC keys, a private PEM for asymmetric ones.
 function Store:material(key, version)
+  version = version or key.version
   local m = key.materials[version]
-  if not m then
-    local info = ("%s/%s/%s/v%d"):format(key.dialect, key.owner, key.id, version)
-    m = core.hkdf("sha256", self.seed, "kmsemu key material", info,
-      M.SPECS[key.spec].bytes)
-    key.materials[version] = m
+  if m then
+    return m
   end
+  local spec = M.SPECS[key.spec]
+  local info = ("%s/%s/%s/v%d"):format(key.dialect, key.owner, key.id, version)
+  if spec.pkey then
+    local seed = core.hkdf("sha256", self.seed, "kmsemu asymmetric key", info, 32)
+    m = assert(core.pkey_derive(spec.pkey, seed))
+  else
+    m = core.hkdf("sha256", self.seed, "kmsemu key material", info, spec.bytes)
+  end
+  key.materials[version] = m
   return m
+end
+
+-- Replaces the material of the current version (key import), or forgets
+-- it (deleting imported material) when m is nil.
+function Store:set_material(key, m)
+  key.materials[key.version] = m
+end
+
+-- A new material version; older versions stay for decryption.
+function Store:rotate(key)
+  key.version = key.version + 1
+  key.rotation.last = util.now()
+  key.rotation.count = (key.rotation.count or 0) + 1
+  return key.version
 end
 
 return M

@@ -6,8 +6,10 @@
 --   seed "demo-1"
 --   credentials { huawei = { ak =, sk =, project_id = },
 --                 tencent = { secret_id =, secret_key =, region = } }
---   cmk { id =, dialect = "huawei"|"tencent", spec =, state =, alias =,
---         description =, material = hex, project_id =, region =, created = }
+--   cmk { id =, dialect = "huawei"|"tencent", spec =, usage =, state =,
+--         alias =, description =, material = hex or PEM, project_id =,
+--         region =, created =, deletion_date =, origin =, tags = {},
+--         rotation = { enabled =, interval_days =, versions = } }
 local core = require "kmsemu.core"
 local keystore = require "kmsemu.keystore"
 
@@ -22,10 +24,13 @@ local CREDENTIAL_FIELDS = {
 }
 
 local CMK_FIELDS = {
-  id = true, dialect = true, spec = true, state = true, alias = true,
-  description = true, material = true, project_id = true, region = true,
-  created = true,
+  id = true, dialect = true, spec = true, usage = true, state = true,
+  alias = true, description = true, material = true, project_id = true,
+  region = true, created = true, deletion_date = true, origin = true,
+  tags = true, rotation = true,
 }
+
+local ROTATION_FIELDS = { enabled = true, interval_days = true, versions = true }
 
 -- The symmetric spec each dialect gives a key that names none. Tencent's
 -- examples all show SM-standard keys (KeyMetadata.Type 4).
@@ -60,21 +65,63 @@ local function check_cmk(c)
     return "cmk.dialect must be \"huawei\" or \"tencent\""
   end
   if c.spec ~= nil and not keystore.SPECS[c.spec] then
-    return ("cmk.spec '%s' is not supported (supported: AES_256, SM4)"):format(tostring(c.spec))
+    local names = {}
+    for name in pairs(keystore.SPECS) do
+      names[#names + 1] = name
+    end
+    table.sort(names)
+    return ("cmk.spec '%s' is not supported (supported: %s)"):format(tostring(c.spec),
+      table.concat(names, ", "))
   end
   if c.state ~= nil and not keystore.STATES[c.state] then
-    return ("cmk.state '%s' is not one of enabled, disabled, pending_deletion, pending_import")
-      :format(tostring(c.state))
+    return ("cmk.state '%s' is not one of enabled, disabled, pending_deletion, "
+      .. "pending_import, archived"):format(tostring(c.state))
   end
+  if c.usage ~= nil and not keystore.USAGES[c.usage] then
+    return ("cmk.usage '%s' is not one of ENCRYPT_DECRYPT, SIGN_VERIFY, GENERATE_VERIFY_MAC")
+      :format(tostring(c.usage))
+  end
+  if c.origin ~= nil and c.origin ~= "kms" and c.origin ~= "external" then
+    return "cmk.origin must be \"kms\" or \"external\""
+  end
+  local spec = keystore.SPECS[c.spec or DEFAULT_SPEC[c.dialect]]
   if c.material ~= nil then
-    local raw = type(c.material) == "string" and core.unhex(c.material)
-    local spec = c.spec or DEFAULT_SPEC[c.dialect]
-    if not raw or #raw ~= keystore.SPECS[spec].bytes then
-      return ("cmk.material must be %d bytes of hex for %s"):format(keystore.SPECS[spec].bytes, spec)
+    if spec.pkey then
+      if type(c.material) ~= "string" or not c.material:find("^%-%-%-%-%-BEGIN") then
+        return "cmk.material must be a PEM private key for an asymmetric spec"
+      end
+    else
+      local raw = type(c.material) == "string" and core.unhex(c.material)
+      if not raw or #raw ~= spec.bytes then
+        return ("cmk.material must be %d bytes of hex for %s"):format(spec.bytes,
+          c.spec or DEFAULT_SPEC[c.dialect])
+      end
     end
   end
-  if c.created ~= nil and math.type(c.created) ~= "integer" then
-    return "cmk.created must be an integer (unix seconds)"
+  for _, f in ipairs { "created", "deletion_date" } do
+    if c[f] ~= nil and math.type(c[f]) ~= "integer" then
+      return ("cmk.%s must be an integer (unix seconds)"):format(f)
+    end
+  end
+  if c.tags ~= nil then
+    if type(c.tags) ~= "table" then
+      return "cmk.tags must be a table of string keys and values"
+    end
+    for k, v in pairs(c.tags) do
+      if type(k) ~= "string" or type(v) ~= "string" then
+        return "cmk.tags must be a table of string keys and values"
+      end
+    end
+  end
+  if c.rotation ~= nil then
+    local e = check_fields("cmk.rotation", c.rotation, ROTATION_FIELDS)
+    if e then
+      return e
+    end
+    local v = c.rotation.versions
+    if v ~= nil and (math.type(v) ~= "integer" or v < 1) then
+      return "cmk.rotation.versions must be a positive integer"
+    end
   end
   for _, f in ipairs { "alias", "description", "project_id", "region" } do
     err = check_string("cmk." .. f, c[f], true)
@@ -191,12 +238,22 @@ function M.load(path)
     if keys:get(c.dialect, owner, c.id) then
       return nil, ("%s: cmk: duplicate key id '%s'"):format(c.where, c.id)
     end
-    keys:add {
-      id = c.id, dialect = c.dialect, owner = owner,
-      spec = c.spec or DEFAULT_SPEC[c.dialect], state = c.state or "enabled",
-      alias = c.alias, description = c.description, created = c.created,
-      material = c.material and core.unhex(c.material),
+    local spec = c.spec or DEFAULT_SPEC[c.dialect]
+    local material = c.material
+    if material and not keystore.is_asymmetric(spec) then
+      material = core.unhex(material)
+    end
+    local r = c.rotation or {}
+    local key = keys:add {
+      id = c.id, dialect = c.dialect, owner = owner, spec = spec, usage = c.usage,
+      state = c.state, alias = c.alias, description = c.description,
+      created = c.created, deletion_date = c.deletion_date, origin = c.origin,
+      tags = c.tags, material = material,
+      rotation = { enabled = r.enabled == true, interval_days = r.interval_days or 365 },
     }
+    for _ = 2, r.versions or 1 do
+      keys:rotate(key)
+    end
   end
   return { path = path, credentials = creds, keys = keys }
 end

@@ -47,6 +47,7 @@ M.NEUTRAL = {
   -- No public code for a key awaiting its material (README, Known
   -- differences): the generic invalid-parameter code, with a message.
   KEY_PENDING_IMPORT = "KMS.0308",
+  KEY_ARCHIVED = "KMS.0308", -- Huawei keys are never archived
   KEY_USAGE = "KMS.0308",
   INVALID_CIPHERTEXT = "KMS.2201",
   CONTEXT_MISMATCH = "KMS.2201",

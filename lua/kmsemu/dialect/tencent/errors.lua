@@ -28,6 +28,7 @@ M.NEUTRAL = {
     "This operation cannot be performed under the current CMK status." },
   KEY_PENDING_IMPORT = { "ResourceUnavailable.CmkStateNotSupport",
     "This operation cannot be performed under the current CMK status." },
+  KEY_ARCHIVED = { "ResourceUnavailable.CmkArchived", "The CMK has been archived." },
   KEY_USAGE = { "InvalidParameterValue.InvalidKeyUsage", "Incorrect `KeyUsage` parameter." },
   INVALID_CIPHERTEXT = { "InvalidParameterValue.InvalidCiphertext", "Incorrect ciphertext format" },
   CONTEXT_MISMATCH = { "InvalidParameterValue.InvalidCiphertext", "Incorrect ciphertext format" },
