@@ -53,7 +53,7 @@ $(MODULE): $(PIC_OBJS) | $(BUILD)/lib/kmsemu
 	@echo "LINK $@"
 	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcrypto)
 
-$(BUILD)/obj $(BUILD)/obj/pic $(BUILD)/lib/kmsemu:
+$(BUILD)/obj $(BUILD)/obj/pic $(BUILD)/lib/kmsemu $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
 deps:
@@ -75,7 +75,21 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh spec/run.sh
 
+# The benchmark: not part of make test. Needs wrk; builds the bare
+# civetweb ceiling and the start-up timer from spec/bench/.
+BENCH_TOOLS := $(BUILD)/bench/ceiling $(BUILD)/bench/ready
+
+$(BUILD)/bench/%: spec/bench/%.c | $(BUILD)/bench
+	@echo "CC   $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $< -lcivetweb -lpthread
+
+bench: deps
+	$(Q)command -v wrk >/dev/null || $(MAKE) --no-print-directory deps DEB_PKGS=wrk
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_TOOLS)
+	$(Q)BUILD=$(BUILD) LUA_PATH='./lua/?.lua;./lua/?/init.lua;./spec/?.lua;;' \
+	    LUA_CPATH='$(BUILD)/lib/?.so;;' lua5.4 spec/bench/bench.lua
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps run test clean
+.PHONY: all deps run test bench clean
