@@ -198,4 +198,52 @@ function Store:rotate(key)
   return key.version
 end
 
+-- Automatic rotation, caught up lazily: a key with rotation enabled gets
+-- one new version per interval elapsed since its last rotation (or its
+-- creation), the first time anything looks at it afterwards.
+function Store:rotate_due(key, now)
+  local r = key.rotation
+  if not r.enabled or not r.interval_days then
+    return
+  end
+  local period = r.interval_days * 86400
+  while (r.last or key.created) + period <= now do
+    local at = (r.last or key.created) + period
+    self:rotate(key)
+    r.last = at
+  end
+end
+
+-- Lifecycle transitions both clouds share: the states each may start from
+-- and the state it ends in. A dialect answers a refused one with its own
+-- code. Cancelling a deletion leaves the key disabled (both clouds), or
+-- still awaiting its material when none was ever imported.
+M.LIFECYCLE = {
+  enable = { from = { disabled = true }, to = "enabled" },
+  disable = { from = { enabled = true }, to = "disabled" },
+  schedule_deletion = { from = { enabled = true, disabled = true, pending_import = true },
+                        to = "pending_deletion" },
+  cancel_deletion = { from = { pending_deletion = true }, to = "disabled" },
+}
+
+-- Applies transition `op` to key. Returns true, or false when the key's
+-- state does not allow it (the key is then unchanged).
+function Store:transition(key, op)
+  local t = M.LIFECYCLE[op]
+  if not t.from[key.state] then
+    return false
+  end
+  local to = t.to
+  if op == "cancel_deletion" and key.awaiting_material then
+    to = "pending_import"
+  end
+  if op == "schedule_deletion" then
+    key.awaiting_material = key.state == "pending_import" or nil
+  else
+    key.deletion_date = nil
+  end
+  key.state = to
+  return true
+end
+
 return M

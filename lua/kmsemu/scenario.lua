@@ -4,12 +4,16 @@
 -- problem as "file:line: message".
 --
 --   seed "demo-1"
---   credentials { huawei = { ak =, sk =, project_id = },
+--   credentials { huawei = { ak =, sk =, project_id =, region =, user =,
+--                            user_id =, domain =, domain_id =, password =,
+--                            token = },
 --                 tencent = { secret_id =, secret_key =, region = } }
 --   cmk { id =, dialect = "huawei"|"tencent", spec =, usage =, state =,
 --         alias =, description =, material = hex or PEM, project_id =,
 --         region =, created =, deletion_date =, origin =, tags = {},
 --         rotation = { enabled =, interval_days =, versions = } }
+--   huawei_user { name =, ak =, sk =, password =, token =, user_id =,
+--                 domain_id =, project_id =, grantee = true|false }
 local core = require "kmsemu.core"
 local keystore = require "kmsemu.keystore"
 
@@ -19,7 +23,8 @@ M.DEFAULT_SEED = "kmsemu"
 M.DEFAULT_REGION = "ap-guangzhou"
 
 local CREDENTIAL_FIELDS = {
-  huawei = { ak = true, sk = true, project_id = true },
+  huawei = { ak = true, sk = true, project_id = true, region = true, user = true,
+             user_id = true, domain = true, domain_id = true, password = true, token = true },
   tencent = { secret_id = true, secret_key = true, region = true },
 }
 
@@ -28,6 +33,14 @@ local CMK_FIELDS = {
   alias = true, description = true, material = true, project_id = true,
   region = true, created = true, deletion_date = true, origin = true,
   tags = true, rotation = true,
+}
+
+-- A Huawei IAM user besides the key owner of credentials.huawei. A grantee
+-- has no permissions of its own: each request it makes must be covered by
+-- a grant (create-grant) on the key it names.
+local HUAWEI_USER_FIELDS = {
+  name = true, ak = true, sk = true, password = true, token = true, user_id = true,
+  domain_id = true, project_id = true, grantee = true,
 }
 
 local ROTATION_FIELDS = { enabled = true, interval_days = true, versions = true }
@@ -171,7 +184,7 @@ local function run(path)
   local src = f:read("a")
   f:close()
 
-  local d = { cmks = {} }
+  local d = { cmks = {}, huawei_users = {} }
   local decl = {}
   function decl.seed(s)
     if type(s) ~= "string" or s == "" then
@@ -191,6 +204,21 @@ local function run(path)
       error(e, 2)
     end
     d.credentials = c
+  end
+  function decl.huawei_user(u)
+    local e = check_fields("huawei_user", u, HUAWEI_USER_FIELDS)
+    for k, v in pairs(type(u) == "table" and u or {}) do
+      if k == "grantee" then
+        e = e or (type(v) ~= "boolean" and "huawei_user.grantee must be a boolean" or nil)
+      else
+        e = e or check_string("huawei_user." .. k, v)
+      end
+    end
+    e = e or check_string("huawei_user.name", u.name)
+    if e then
+      error(e, 2)
+    end
+    d.huawei_users[#d.huawei_users + 1] = u
   end
   function decl.cmk(c)
     local e = check_cmk(c)
@@ -255,7 +283,7 @@ function M.load(path)
       keys:rotate(key)
     end
   end
-  return { path = path, credentials = creds, keys = keys }
+  return { path = path, credentials = creds, keys = keys, huawei_users = d.huawei_users }
 end
 
 return M
