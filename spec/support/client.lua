@@ -71,7 +71,9 @@ function M.tencent(o)
 end
 
 -- Huawei SDK-HMAC-SHA256. o: action, body (table or raw string), creds,
--- project_id, date (unix seconds), host, method.
+-- project_id, date (unix seconds), host, method, path, query (already
+-- encoded, in canonical order), token (sent as X-Auth-Token instead of a
+-- signature).
 function M.huawei(o)
   local creds = o.creds or M.HUAWEI
   local method = o.method or "POST"
@@ -90,12 +92,26 @@ function M.huawei(o)
   local canonical_headers = ("content-type:%s\nhost:%s\nx-project-id:%s\nx-sdk-date:%s\n")
     :format(headers["content-type"], host, project, sdk_date)
   local uri = path:sub(-1) == "/" and path or path .. "/"
-  local canonical = table.concat({ method, uri, "", canonical_headers, names, hex_sha256(body) }, "\n")
+  local query = o.query or ""
+  local canonical = table.concat({ method, uri, query, canonical_headers, names, hex_sha256(body) }, "\n")
   local sts = "SDK-HMAC-SHA256\n" .. sdk_date .. "\n" .. hex_sha256(canonical)
   headers.authorization = ("SDK-HMAC-SHA256 Access=%s, SignedHeaders=%s, Signature=%s")
     :format(creds.ak, names, core.hex(core.hmac("sha256", creds.sk, sts)))
-  return { method = method, path = path, query = "", headers = headers, body = body,
+  if o.token then
+    headers.authorization = nil
+    headers["x-auth-token"] = o.token
+  end
+  return { method = method, path = path, query = query, headers = headers, body = body,
            remote_addr = "127.0.0.1" }
+end
+
+-- Sends a Huawei request through kmsemu.handle. Returns the status, the
+-- decoded body (nil when empty) and the response.
+function M.huawei_call(kmsemu, action, body, opts)
+  opts = opts or {}
+  opts.action, opts.body = action, body
+  local res = kmsemu.handle(M.huawei(opts))
+  return res.status, res.body ~= "" and cjson.decode(res.body) or nil, res
 end
 
 -- Decodes a response table's JSON body.
