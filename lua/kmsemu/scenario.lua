@@ -7,11 +7,13 @@
 --   credentials { huawei = { ak =, sk =, project_id =, region =, user =,
 --                            user_id =, domain =, domain_id =, password =,
 --                            token = },
---                 tencent = { secret_id =, secret_key =, region = } }
+--                 tencent = { secret_id =, secret_key =, region =, uin = } }
 --   cmk { id =, dialect = "huawei"|"tencent", spec =, usage =, state =,
 --         alias =, description =, material = hex or PEM, project_id =,
 --         region =, created =, deletion_date =, origin =, tags = {},
---         rotation = { enabled =, interval_days =, versions = } }
+--         rotation = { enabled =, interval_days =, versions = },
+--         managed_by =, valid_to = }
+--   tencent_limits { rate = true|false, cmks =, per_second = { Action = n } }
 --   huawei_user { name =, ak =, sk =, password =, token =, user_id =,
 --                 domain_id =, project_id =, grantee = true|false }
 local core = require "kmsemu.core"
@@ -25,7 +27,7 @@ M.DEFAULT_REGION = "ap-guangzhou"
 local CREDENTIAL_FIELDS = {
   huawei = { ak = true, sk = true, project_id = true, region = true, user = true,
              user_id = true, domain = true, domain_id = true, password = true, token = true },
-  tencent = { secret_id = true, secret_key = true, region = true },
+  tencent = { secret_id = true, secret_key = true, region = true, uin = true },
 }
 
 local CMK_FIELDS = {
@@ -33,6 +35,9 @@ local CMK_FIELDS = {
   alias = true, description = true, material = true, project_id = true,
   region = true, created = true, deletion_date = true, origin = true,
   tags = true, rotation = true,
+  -- Tencent: the cloud product that created the key (Owner, Role 1), and
+  -- when its imported material expires (ValidTo).
+  managed_by = true, valid_to = true,
 }
 
 -- A Huawei IAM user besides the key owner of credentials.huawei. A grantee
@@ -111,7 +116,7 @@ local function check_cmk(c)
       end
     end
   end
-  for _, f in ipairs { "created", "deletion_date" } do
+  for _, f in ipairs { "created", "deletion_date", "valid_to" } do
     if c[f] ~= nil and math.type(c[f]) ~= "integer" then
       return ("cmk.%s must be an integer (unix seconds)"):format(f)
     end
@@ -136,10 +141,38 @@ local function check_cmk(c)
       return "cmk.rotation.versions must be a positive integer"
     end
   end
-  for _, f in ipairs { "alias", "description", "project_id", "region" } do
+  for _, f in ipairs { "alias", "description", "project_id", "region", "managed_by" } do
     err = check_string("cmk." .. f, c[f], true)
     if err then
       return err
+    end
+  end
+end
+
+-- Tencent quotas: rate turns the documented per-second limits on, cmks
+-- replaces the 200 CMKs a region may hold, per_second overrides one
+-- action's limit.
+local TENCENT_LIMIT_FIELDS = { rate = true, cmks = true, per_second = true }
+
+local function check_tencent_limits(l)
+  local e = check_fields("tencent_limits", l, TENCENT_LIMIT_FIELDS)
+  if e then
+    return e
+  end
+  if l.rate ~= nil and type(l.rate) ~= "boolean" then
+    return "tencent_limits.rate must be a boolean"
+  end
+  if l.cmks ~= nil and (math.type(l.cmks) ~= "integer" or l.cmks < 0) then
+    return "tencent_limits.cmks must be a non-negative integer"
+  end
+  if l.per_second ~= nil then
+    if type(l.per_second) ~= "table" then
+      return "tencent_limits.per_second must be a table of action names and integers"
+    end
+    for k, v in pairs(l.per_second) do
+      if type(k) ~= "string" or math.type(v) ~= "integer" or v < 0 then
+        return "tencent_limits.per_second must be a table of action names and integers"
+      end
     end
   end
 end
@@ -220,6 +253,13 @@ local function run(path)
     end
     d.huawei_users[#d.huawei_users + 1] = u
   end
+  function decl.tencent_limits(l)
+    local e = check_tencent_limits(l)
+    if e then
+      error(e, 2)
+    end
+    d.tencent_limits = l
+  end
   function decl.cmk(c)
     local e = check_cmk(c)
     if e then
@@ -276,14 +316,15 @@ function M.load(path)
       id = c.id, dialect = c.dialect, owner = owner, spec = spec, usage = c.usage,
       state = c.state, alias = c.alias, description = c.description,
       created = c.created, deletion_date = c.deletion_date, origin = c.origin,
-      tags = c.tags, material = material,
+      tags = c.tags, material = material, managed_by = c.managed_by, valid_to = c.valid_to,
       rotation = { enabled = r.enabled == true, interval_days = r.interval_days or 365 },
     }
     for _ = 2, r.versions or 1 do
       keys:rotate(key)
     end
   end
-  return { path = path, credentials = creds, keys = keys, huawei_users = d.huawei_users }
+  return { path = path, credentials = creds, keys = keys, huawei_users = d.huawei_users,
+           tencent_limits = d.tencent_limits }
 end
 
 return M

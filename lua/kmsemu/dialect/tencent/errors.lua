@@ -35,19 +35,72 @@ M.NEUTRAL = {
 }
 
 -- Where one action documents a different code for a neutral error.
+local NOT_SUPPORTED = { "ResourceUnavailable.CmkStateNotSupport",
+  "This operation cannot be performed under the current CMK status." }
+local USAGE_AS_PARAMETER = { "InvalidParameter",
+  "The CMK's KeyUsage does not allow this operation." }
 M.BY_ACTION = {
   GenerateDataKey = {
     KEY_PENDING_DELETION = { "ResourceUnavailable.KeyPendingDelete",
       "The key is not available as it's pending deleted." },
   },
+  -- Signing documents no InvalidKeyUsage: a key of the wrong kind is an
+  -- invalid parameter there.
+  SignByAsymmetricKey = { KEY_USAGE = USAGE_AS_PARAMETER },
+  VerifyByAsymmetricKey = { KEY_USAGE = USAGE_AS_PARAMETER },
 }
+-- Asymmetric keys work only while Enabled; every other state, Disabled
+-- included, is one code there.
+for _, action in ipairs { "GetPublicKey", "AsymmetricRsaDecrypt", "AsymmetricSm2Decrypt",
+    "SignByAsymmetricKey", "VerifyByAsymmetricKey" } do
+  M.BY_ACTION[action] = M.BY_ACTION[action] or {}
+  for _, code in ipairs { "KEY_DISABLED", "KEY_ARCHIVED", "KEY_PENDING_DELETION", "KEY_PENDING_IMPORT" } do
+    M.BY_ACTION[action][code] = NOT_SUPPORTED
+  end
+end
 
--- Codes raised by name (errors.vendor) that need a default message.
+-- Codes raised by name (errors.vendor) and their default messages, after
+-- the descriptions the SDKs ship (section 5.2).
 M.VENDOR = {
   NoSuchVersion = "The API version does not exist.",
-  ["InvalidParameterValue.InvalidPlaintext"] = "Invalid `Plaintext`.",
-  ["FailedOperation.EncryptionError"] = "Encryption failed.",
   InternalError = "Internal error.",
+  InvalidParameterValue = "Invalid parameter value.",
+  UnsupportedOperation = "Unsupported operation.",
+  RequestLimitExceeded = "The number of requests exceeds the frequency limit.",
+  ["InvalidParameterValue.InvalidPlaintext"] = "Invalid `Plaintext`.",
+  ["InvalidParameterValue.AliasAlreadyExists"] = "The alias already exists.",
+  ["InvalidParameterValue.InvalidAlias"] = "Incorrect alias format.",
+  ["InvalidParameterValue.DuplicatedKeyId"] = "Duplicate `KeyId`.",
+  ["InvalidParameterValue.InvalidType"] = "Incorrect `Type` parameter.",
+  ["InvalidParameterValue.InvalidHsmClusterId"] = "Invalid HSM cluster ID.",
+  ["InvalidParameterValue.TagKeysDuplicated"] = "Duplicate tag key.",
+  ["InvalidParameterValue.MaterialNotMatch"] =
+    "The key material is different from the one previously imported.",
+  ["InvalidParameter.InvalidPendingWindowInDays"] =
+    "The schedule deletion time parameter is invalid.",
+  ["InvalidParameter.DecryptMaterialError"] = "Decryption of `EncryptedKeyMaterial` failed.",
+  ["FailedOperation.EncryptionError"] = "Encryption failed.",
+  ["FailedOperation.DecryptError"] = "Decryption failed.",
+  ["FailedOperation.CmkUsedByCloudProduct"] = "The CMK is being used by a Tencent Cloud product.",
+  ["LimitExceeded.CmkLimitExceeded"] = "The number of CMKs has reached the upper limit.",
+  ["RequestLimitExceeded.RotateRateLimited"] =
+    "Rotation operation triggers frequency limit, default can only rotate once within 24 hours.",
+  ["ResourceUnavailable.CmkShouldBeDisabled"] = "An enabled CMK cannot be scheduled for deletion.",
+  ["ResourceUnavailable.CmkNotPendingDelete"] =
+    "As the CMK is not scheduled for deletion, you cannot cancel the schedule deletion.",
+  ["ResourceUnavailable.CmkStateNotSupport"] =
+    "This operation cannot be performed under the current CMK status.",
+  ["ResourceUnavailable.CloudResourceBindingNotFound"] =
+    "The CMK is not bound with the Tencent Cloud resource.",
+  ["ResourceUnavailable.TokenExpired"] = "Token has expired.",
+  ["UnsupportedOperation.ExternalCmkCanNotRotate"] = "External CMKs cannot be rotated.",
+  ["UnsupportedOperation.NotExternalCmk"] =
+    "Incorrect CMK type. Only `External` CMKs are supported.",
+  ["UnsupportedOperation.NotUserCreatedCmk"] = "You can only update the CMKs created by you.",
+  ["UnsupportedOperation.RotateNotSupported"] =
+    "Rotation not supported (rotation not enabled, external key, replica key).",
+  ["UnsupportedOperation.UnsupportedKeyUsageInCurrentRegion"] =
+    "The encryption method is not supported in the current region.",
 }
 
 -- Returns code, message for a raised error table.

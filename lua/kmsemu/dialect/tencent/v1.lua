@@ -1,0 +1,84 @@
+-- The legacy signature v1 (section 3.4): every parameter, the common ones
+-- included, is a form pair; the signature is
+--   Base64(HMAC(SecretKey, METHOD .. host .. "/?" .. sorted "k=v" pairs))
+-- over the decoded values, with SHA-256 when SignatureMethod says
+-- HmacSHA256 and SHA-1 otherwise.
+local core = require "kmsemu.core"
+local errors = require "kmsemu.errors"
+local auth = require "kmsemu.dialect.tencent.auth"
+
+local M = {}
+
+-- Common parameters of v1; the rest are the action's own.
+M.COMMON = {
+  Action = true, Region = true, Timestamp = true, Nonce = true, SecretId = true,
+  Signature = true, SignatureMethod = true, Version = true, Token = true,
+  RequestClient = true, Language = true,
+}
+
+local function string_to_sign(method, host, form, underscores)
+  local parts = {}
+  for _, kv in ipairs(form) do
+    if kv[1] ~= "Signature" then
+      local k = underscores and kv[1]:gsub("_", ".") or kv[1]
+      parts[#parts + 1] = k .. "=" .. kv[2]
+    end
+  end
+  table.sort(parts)
+  return method .. host .. "/?" .. table.concat(parts, "&")
+end
+
+local function required(common, name)
+  local v = common[name]
+  if v == nil or v == "" then
+    errors.raise("MISSING_PARAMETER", name)
+  end
+  return v
+end
+
+-- Candidates for what the client signed: the host as sent and without its
+-- port, and the Python SDK's variant that writes '_' in names as '.'.
+local function matches(creds, req, form, signature, hash)
+  local host = req.headers.host or ""
+  for _, h in ipairs { host, host:match("^(.*):%d+$") } do
+    for _, underscores in ipairs { false, true } do
+      local mac = core.hmac(hash, creds.secret_key, string_to_sign(req.method, h, form, underscores))
+      if core.equal(core.b64(mac), signature) then
+        return true
+      end
+    end
+  end
+  return false
+end
+
+-- Checks a v1 request. form: its decoded pairs. Returns the common
+-- parameters (a table) and the action's own pairs, or raises AUTH_*.
+function M.verify(creds, req, form, now, state)
+  local common, rest = {}, {}
+  for _, kv in ipairs(form) do
+    if M.COMMON[kv[1]] then
+      common[kv[1]] = kv[2]
+    else
+      rest[#rest + 1] = kv
+    end
+  end
+  state.action = required(common, "Action")
+  -- '+' in a Signature sent unencoded reads as a space.
+  local signature = required(common, "Signature"):gsub(" ", "+")
+  local secret_id = required(common, "SecretId")
+  local ts = math.tointeger(tonumber(required(common, "Timestamp")))
+  required(common, "Nonce")
+  if not creds or secret_id ~= creds.secret_id then
+    errors.raise("AUTH_UNKNOWN_KEY", secret_id)
+  end
+  if not ts or math.abs(now - ts) > auth.MAX_SKEW then
+    errors.raise("AUTH_EXPIRED")
+  end
+  local hash = common.SignatureMethod == "HmacSHA256" and "sha256" or "sha1"
+  if not matches(creds, req, form, signature, hash) then
+    errors.raise("AUTH_SIGNATURE")
+  end
+  return common, rest
+end
+
+return M
