@@ -21,10 +21,16 @@ function M.parse(header)
   return { ak = f.Access, signed_headers = f.SignedHeaders, signature = f.Signature:lower() }
 end
 
+-- The path arrives as sent; the SDKs encode each segment of the decoded
+-- path (Python: quote(unquote(seg))), so decode before encoding again.
+local function unescape(seg)
+  return (seg:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
+end
+
 local function canonical_uri(path)
   local out = {}
   for seg in (path .. "/"):gmatch("([^/]*)/") do
-    out[#out + 1] = util.uri_encode(seg)
+    out[#out + 1] = util.uri_encode(unescape(seg))
   end
   local uri = table.concat(out, "/")
   if uri:sub(-1) ~= "/" then

@@ -125,7 +125,7 @@ local function match(method, rest)
       for i, want in ipairs(r.segments) do
         local name = want:match("^{(.+)}$")
         if name then
-          params[name] = util.uri_decode(segs[i])
+          params[name] = segs[i]:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end)
         elseif want ~= segs[i] then
           ok = false
           break
