@@ -1,0 +1,176 @@
+-- Huawei key import: the wrapping key and token, unwrapping with each
+-- wrapping algorithm, the token checks, re-import of the same material
+-- only, and deleting imported material.
+local client = require "support.client"
+local core = require "kmsemu.core"
+local kmsemu = require "kmsemu"
+
+local AES = "0d0466b0-e727-4d9c-b35d-f84bb474a37f"
+local PENDING_IMPORT = "9b8a7c6d-5e4f-4321-8fed-cba987654321"
+
+local function call(action, body, opts)
+  return client.huawei_call(kmsemu, action, body, opts)
+end
+
+local function assert_error(status, code, got_status, body)
+  assert.are.equal(status, got_status, "status")
+  assert.are.equal(code, body.error.error_code)
+end
+
+local function ok(status, body)
+  assert.are.equal(200, status, require("cjson").encode(body))
+  return body
+end
+
+local function pem(der)
+  local b = core.b64(der):gsub(("."):rep(64), "%0\n")
+  return "-----BEGIN PUBLIC KEY-----\n" .. b .. "\n-----END PUBLIC KEY-----\n"
+end
+
+local function external(spec)
+  local _, r = call("create-key", { key_alias = "byok-" .. core.hex(core.random(4)), key_spec = spec,
+    origin = "external" })
+  return r.key_info.key_id
+end
+
+local PADDING = { RSAES_OAEP_SHA_256 = "rsa-oaep-sha256", RSAES_OAEP_SHA_1 = "rsa-oaep-sha1", SM2_ENCRYPT = "sm2" }
+
+-- Wraps material for key id under fresh import parameters.
+local function wrap(id, material, alg)
+  alg = alg or "RSAES_OAEP_SHA_256"
+  local params = ok(call("get-parameters-for-import", { key_id = id, wrapping_algorithm = alg }))
+  local wrapped = assert(core.pkey_encrypt(pem(core.unb64(params.public_key)), PADDING[alg], material))
+  return { key_id = id, import_token = params.import_token, encrypted_key_material = core.b64(wrapped) }, params
+end
+
+before_each(function()
+  assert(kmsemu.start { scenario = "scenarios/huawei.lua" } == nil)
+end)
+
+describe("huawei get-parameters-for-import", function()
+  it("hands out an RSA-2048 public key and a token naming the key, with an expiry", function()
+    local _, params = wrap(PENDING_IMPORT, core.random(32))
+    assert.are.equal(PENDING_IMPORT, params.key_id)
+    assert.matches("^MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A", params.public_key)
+    local raw = core.unb64(params.import_token)
+    assert.are.equal("\0\0", raw:sub(1, 2))
+    assert.are.equal(#raw - 4, string.unpack("<I2", raw, 3))
+    assert.are.equal(PENDING_IMPORT, raw:sub(5, 40))
+    assert.is_true(#params.import_token >= 200)
+    local now = os.time()
+    assert.is_true(params.expiration_time > now + 86000 and params.expiration_time <= now + 86400 + 5)
+  end)
+
+  it("refuses a key that is not external (KMS.0309) or not pending import (KMS.0310)", function()
+    assert_error(400, "KMS.0309", call("get-parameters-for-import", { key_id = AES,
+      wrapping_algorithm = "RSAES_OAEP_SHA_256" }))
+    local id = external("AES_256")
+    local req = wrap(id, core.random(32))
+    ok(call("import-key-material", req))
+    assert_error(400, "KMS.0310", call("get-parameters-for-import", { key_id = id,
+      wrapping_algorithm = "RSAES_OAEP_SHA_256" }))
+    assert_error(400, "KMS.0308", call("get-parameters-for-import", { key_id = PENDING_IMPORT,
+      wrapping_algorithm = "RSA_RAW" }))
+    assert_error(400, "KMS.0204", call("get-parameters-for-import", { key_id = PENDING_IMPORT }))
+  end)
+end)
+
+describe("huawei import-key-material", function()
+  for alg in pairs(PADDING) do
+    it("unwraps material wrapped with " .. alg .. " and the key encrypts with it", function()
+      local material = core.random(32)
+      assert.are.same({}, ok(call("import-key-material", (wrap(PENDING_IMPORT, material, alg)))))
+      local info = ok(call("describe-key", { key_id = PENDING_IMPORT })).key_info
+      assert.are.equal("2", info.key_state)
+      local c = ok(call("encrypt-data", { key_id = PENDING_IMPORT, plain_text = "mine" }))
+      -- The imported bytes are the key: the frame opens with them directly.
+      local keys = kmsemu.world().keys
+      local key = keys:get("huawei", client.HUAWEI.project_id, PENDING_IMPORT)
+      assert.are.equal(material, keys:material(key))
+      assert.are.equal("mine", ok(call("decrypt-data", { cipher_text = c.cipher_text })).plain_text)
+    end)
+  end
+
+  it("imports SM4 and HMAC material of their own sizes, refusing other sizes (KMS.2604)", function()
+    for spec, n in pairs { SM4 = 16, HMAC_384 = 48 } do
+      local id = external(spec)
+      assert_error(400, "KMS.2604", call("import-key-material", (wrap(id, core.random(32 + n)))))
+      ok(call("import-key-material", (wrap(id, core.random(n)))))
+    end
+  end)
+
+  it("checks the token: forged, another key's, expired", function()
+    local req = wrap(PENDING_IMPORT, core.random(32))
+    local raw = core.unb64(req.import_token)
+    local forged = raw:sub(1, 50) .. string.char(raw:byte(51) ~ 1) .. raw:sub(52)
+    assert_error(400, "KMS.2605", call("import-key-material", { key_id = PENDING_IMPORT,
+      import_token = core.b64(forged), encrypted_key_material = req.encrypted_key_material }))
+    local other = external("AES_256")
+    assert_error(400, "KMS.2603", call("import-key-material", { key_id = other,
+      import_token = req.import_token, encrypted_key_material = req.encrypted_key_material }))
+    local util = require "kmsemu.util"
+    local now = util.now
+    util.now = function() return now() + 86401 end
+    local pass, err = pcall(function()
+      assert_error(400, "KMS.2601", call("import-key-material", req, { date = util.now() }))
+    end)
+    util.now = now
+    assert(pass, err)
+  end)
+
+  it("answers KMS.0311 for material the wrapping key cannot unwrap", function()
+    local req = wrap(PENDING_IMPORT, core.random(32))
+    req.encrypted_key_material = core.b64(core.random(256))
+    assert_error(400, "KMS.0311", call("import-key-material", req))
+  end)
+
+  it("takes an expiration_time in the future and forgets the material after it", function()
+    local req = wrap(PENDING_IMPORT, core.random(32))
+    req.expiration_time = os.time() - 1
+    assert_error(400, "KMS.2602", call("import-key-material", req))
+    req.expiration_time = os.time() + 3600
+    ok(call("import-key-material", req))
+    local info = ok(call("describe-key", { key_id = PENDING_IMPORT })).key_info
+    assert.are.equal(tostring(req.expiration_time) .. "000", info.expiration_time)
+    local util = require "kmsemu.util"
+    local now = util.now
+    util.now = function() return now() + 3601 end
+    local pass, err = pcall(function()
+      local s, r = call("describe-key", { key_id = PENDING_IMPORT }, { date = util.now() })
+      assert.are.equal(200, s)
+      assert.are.equal("5", r.key_info.key_state)
+    end)
+    util.now = now
+    assert(pass, err)
+  end)
+end)
+
+describe("huawei delete-imported-key-material", function()
+  it("returns the key to pending import, and takes back only the same material", function()
+    local material = core.random(32)
+    ok(call("import-key-material", (wrap(PENDING_IMPORT, material))))
+    local c = ok(call("encrypt-data", { key_id = PENDING_IMPORT, plain_text = "survives" }))
+    assert.are.same({}, ok(call("delete-imported-key-material", { key_id = PENDING_IMPORT })))
+    assert.are.equal("5", ok(call("describe-key", { key_id = PENDING_IMPORT })).key_info.key_state)
+    assert_error(400, "KMS.0308", call("decrypt-data", { cipher_text = c.cipher_text }))
+    assert_error(400, "KMS.2606", call("import-key-material", (wrap(PENDING_IMPORT, core.random(32)))))
+    ok(call("import-key-material", (wrap(PENDING_IMPORT, material))))
+    assert.are.equal("survives", ok(call("decrypt-data", { cipher_text = c.cipher_text })).plain_text)
+  end)
+
+  it("refuses a kms key (KMS.0309) and a key without material (KMS.2701)", function()
+    assert_error(400, "KMS.0309", call("delete-imported-key-material", { key_id = AES }))
+    assert_error(400, "KMS.2701", call("delete-imported-key-material", { key_id = PENDING_IMPORT }))
+  end)
+
+  it("an imported key cannot rotate (KMS.0312)", function()
+    ok(call("import-key-material", (wrap(PENDING_IMPORT, core.random(32)))))
+    assert_error(400, "KMS.0312", call("enable-key-rotation", { key_id = PENDING_IMPORT }))
+    assert_error(400, "KMS.0312", call("rotate-on-demand", { key_id = PENDING_IMPORT }))
+  end)
+
+  it("create-key refuses external asymmetric keys", function()
+    assert_error(400, "KMS.0308", call("create-key", { key_alias = "ext-rsa", key_spec = "RSA_2048",
+      origin = "external" }))
+  end)
+end)
