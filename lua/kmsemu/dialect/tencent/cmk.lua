@@ -2,6 +2,7 @@
 -- KeyUsage names, and the lookups every action starts with. A lookup also
 -- applies what time does to a key: imported material past its ValidTo is
 -- gone, and a key with rotation on gains the versions that fell due.
+local core = require "kmsemu.core"
 local errors = require "kmsemu.errors"
 local keystore = require "kmsemu.keystore"
 local util = require "kmsemu.util"
@@ -66,7 +67,9 @@ end
 
 local function expire_material(keys, key, now)
   local t = key.valid_to
-  if t and t ~= 0 and t <= now and key.state ~= "pending_deletion" then
+  if t and t ~= 0 and t <= now and (key.state == "enabled" or key.state == "disabled") then
+    -- Remembered: only the same material may come back.
+    key.material_digest = key.material_digest or core.digest("sha256", keys:material(key))
     keys:set_material(key, nil)
     key.state = "pending_import"
     key.valid_to = 0
