@@ -227,16 +227,19 @@ local function base64_ciphertext(text)
   return core.unb64(text) or errors.raise("INVALID_CIPHERTEXT")
 end
 
--- Asymmetric plaintext may be any bytes: plain_text_base64 carries them
--- exactly, plain_text as far as JSON text can.
+-- Plaintext may be any bytes (a sealed private key of a data key pair):
+-- plain_text_base64 carries them exactly, and plain_text only when they
+-- are text JSON can hold. The cloud adds plain_text_base64 for asymmetric
+-- keys; so does kmsemu, and for bytes that are not UTF-8.
 function M.decrypt_data(ctx, b)
   local text = p.string(b, "cipher_text", true)
   local id = p.key_id(b, false)
   local alg = algorithm(b, "encryption_algorithm")
   local aad = p.aad(b)
   local key, plaintext = decrypt(ctx, base64_ciphertext(text), id, alg, aad)
-  local out = { key_id = key.id, plain_text = plaintext }
-  if alg ~= "SYMMETRIC_DEFAULT" then
+  local is_text = utf8.len(plaintext) ~= nil
+  local out = { key_id = key.id, plain_text = is_text and plaintext or "" }
+  if alg ~= "SYMMETRIC_DEFAULT" or not is_text then
     out.plain_text_base64 = core.b64(plaintext)
   end
   return out
