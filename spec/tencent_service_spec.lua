@@ -153,3 +153,22 @@ describe("tencent_limits in a scenario", function()
     end
   end)
 end)
+
+describe("tencent actions kmsemu does not emulate", function()
+  before_each(function() tc.start() end)
+
+  it("answer UnsupportedOperation, not InvalidAction", function()
+    assert.are.equal("UnsupportedOperation", tc.code("CreateWhiteBoxKey", {}))
+    assert.are.equal("UnsupportedOperation", tc.code("GenerateDataKey", { KeyId = K.sm4, KeySpec = "AES_256",
+      IsHostedByKms = 1, DataKeyName = "dk" }))
+    assert.are.equal("InvalidAction", tc.code("CreateKeyPlease", {}))
+  end)
+
+  it("refuses Authorization: SKIP like any malformed header", function()
+    local client = require "support.client"
+    local req = client.tencent { action = "GetRegions", params = {} }
+    req.headers.authorization = "SKIP"
+    local r = client.json(require("kmsemu").handle(req)).Response
+    assert.are.equal("AuthFailure.InvalidAuthorization", r.Error.Code)
+  end)
+end)

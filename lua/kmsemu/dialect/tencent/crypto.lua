@@ -140,6 +140,9 @@ local function data_key_size(p)
 end
 
 local function generate_data_key(ctx, p)
+  if p.IsHostedByKms == 1 then
+    errors.vendor("UnsupportedOperation", "kmsemu does not host data keys (IsHostedByKms 1).")
+  end
   local n = data_key_size(p)
   local key = encrypting_key(ctx, p.KeyId)
   local data_key = core.random(n)

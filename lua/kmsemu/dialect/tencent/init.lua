@@ -28,6 +28,23 @@ for _, group in ipairs { "crypto", "keys", "listing", "rotation", "asymmetric",
 end
 M.ACTIONS = ACTIONS
 
+-- Actions of the API that kmsemu does not emulate (sections 13.8 to
+-- 13.10: hosted data keys, white-box keys, post-quantum). They answer
+-- UnsupportedOperation rather than InvalidAction: they exist.
+M.NOT_EMULATED = {}
+for name in ([[
+  ImportDataKey DescribeDataKey DescribeDataKeys ListDataKeys ListDataKeyDetail EnableDataKey
+  DisableDataKey EnableDataKeys DisableDataKeys ScheduleDataKeyDeletion CancelDataKeyDeletion
+  GetDataKeyPlaintext GetDataKeyCiphertextBlob UpdateDataKeyName UpdateDataKeyDescription
+  CreateWhiteBoxKey DeleteWhiteBoxKey DescribeWhiteBoxKey DescribeWhiteBoxKeyDetails
+  DescribeWhiteBoxDecryptKey DescribeWhiteBoxDeviceFingerprints OverwriteWhiteBoxDeviceFingerprints
+  DescribeWhiteBoxServiceStatus EnableWhiteBoxKey DisableWhiteBoxKey EnableWhiteBoxKeys
+  DisableWhiteBoxKeys EncryptByWhiteBox PostQuantumCryptoEncrypt PostQuantumCryptoDecrypt
+  PostQuantumCryptoSign PostQuantumCryptoVerify
+]]):gmatch("%S+") do
+  M.NOT_EMULATED[name] = true
+end
+
 local DEFAULT_UIN = 100000000001
 
 local function header(req, name)
@@ -79,7 +96,9 @@ local function dispatch(world, req, state)
   local creds = world.credentials.tencent
   local version, region, raw = (is_v1(req) and legacy or tc3)(creds, req, state)
   local action = ACTIONS[state.action]
-  if not action then
+  if M.NOT_EMULATED[state.action] then
+    errors.vendor("UnsupportedOperation", "kmsemu does not emulate " .. state.action .. ".")
+  elseif not action then
     errors.raise("UNKNOWN_ACTION")
   end
   if version ~= M.VERSION then
