@@ -118,15 +118,23 @@ class HuaweiKmsClient {
    * POST /v1.0/{project_id}/kms/<action> with a JSON body, exactly as the
    * generated ParamCreater of services/kms/v2 does it.
    */
-  async call(action, body) {
+  call(action, body) {
+    return this.request("POST", `/v1.0/{project_id}/kms/${action}`, { data: body !== undefined ? body : {} });
+  }
+
+  /**
+   * Any request the generated client makes: url may hold {project_id} and
+   * the names of pathParams; GET and DELETE without a body send none.
+   */
+  async request(method, url, { data, pathParams = {}, queryParams = {} } = {}) {
     const options = {
-      method: "POST",
-      url: `/v1.0/{project_id}/kms/${action}`,
+      method,
+      url,
       contentType: "application/json;charset=UTF-8",
-      queryParams: {},
-      pathParams: {},
+      queryParams,
+      pathParams,
       headers: { "Content-Type": "application/json;charset=UTF-8" },
-      data: body !== undefined ? body : {},
+      data,
     };
     options.responseHeaders = [""];
     const slot = {};
@@ -144,23 +152,69 @@ class HuaweiKmsClient {
     }
   }
 
-  createDatakey(body) {
-    return this.call("create-datakey", body);
+  // One method per operation, named as in services/kms/v2/KmsClient.ts.
+  createKey(body) { return this.call("create-key", body); }
+  listKeyDetail(body) { return this.call("describe-key", body); }
+  listKeys(body) { return this.call("list-keys", body); }
+  enableKey(body) { return this.call("enable-key", body); }
+  disableKey(body) { return this.call("disable-key", body); }
+  deleteKey(body) { return this.call("schedule-key-deletion", body); }
+  cancelKeyDeletion(body) { return this.call("cancel-key-deletion", body); }
+  updateKeyAlias(body) { return this.call("update-key-alias", body); }
+  updateKeyDescription(body) { return this.call("update-key-description", body); }
+  showUserInstances() { return this.request("GET", "/v1.0/{project_id}/kms/user-instances"); }
+  showUserQuotas() { return this.request("GET", "/v1.0/{project_id}/kms/user-quotas"); }
+  showVersions() { return this.request("GET", "/"); }
+  showVersion(versionId) { return this.request("GET", "/{version_id}", { pathParams: { version_id: versionId } }); }
+  createAlias(body) { return this.request("POST", "/v1.0/{project_id}/kms/aliases", { data: body }); }
+  deleteAlias(body) { return this.request("DELETE", "/v1.0/{project_id}/kms/aliases", { data: body }); }
+  listAliases(query = {}) { return this.request("GET", "/v1.0/{project_id}/kms/aliases", { queryParams: query }); }
+  associateAlias(body) { return this.request("POST", "/v1.0/{project_id}/kms/alias/associate", { data: body }); }
+  createDatakey(body) { return this.call("create-datakey", body); }
+  createDatakeyWithoutPlaintext(body) { return this.call("create-datakey-without-plaintext", body); }
+  encryptDatakey(body) { return this.call("encrypt-datakey", body); }
+  decryptDatakey(body) { return this.call("decrypt-datakey", body); }
+  encryptData(body) { return this.call("encrypt-data", body); }
+  decryptData(body) { return this.call("decrypt-data", body); }
+  reEncrypt(body) { return this.call("re-encrypt", body); }
+  createRandom(body) { return this.call("gen-random", body); }
+  createRsaDatakeyPair(body) { return this.call("create-rsa-datakey-pair", body); }
+  createEcDatakeyPair(body) { return this.call("create-ec-datakey-pair", body); }
+  showPublicKey(body) { return this.call("get-publickey", body); }
+  sign(body) { return this.call("sign", body); }
+  validateSignature(body) { return this.call("verify", body); }
+  generateMac(body) { return this.call("generate-mac", body); }
+  verifyMac(body) { return this.call("verify-mac", body); }
+  enableKeyRotation(body) { return this.call("enable-key-rotation", body); }
+  disableKeyRotation(body) { return this.call("disable-key-rotation", body); }
+  showKeyRotationStatus(body) { return this.call("get-key-rotation-status", body); }
+  updateKeyRotationInterval(body) { return this.call("update-key-rotation-interval", body); }
+  rotateOnDemand(body) { return this.call("rotate-on-demand", body); }
+  createParametersForImport(body) { return this.call("get-parameters-for-import", body); }
+  importKeyMaterial(body) { return this.call("import-key-material", body); }
+  deleteImportedKeyMaterial(body) { return this.call("delete-imported-key-material", body); }
+  createGrant(body) { return this.call("create-grant", body); }
+  listGrants(body) { return this.call("list-grants", body); }
+  listRetirableGrants(body) { return this.call("list-retirable-grants", body); }
+  cancelGrant(body) { return this.call("revoke-grant", body); }
+  cancelSelfGrant(body) { return this.call("retire-grant", body); }
+  createKmsTag(keyId, body) {
+    return this.request("POST", "/v1.0/{project_id}/kms/{key_id}/tags", { data: body, pathParams: { key_id: keyId } });
   }
-  createDatakeyWithoutPlaintext(body) {
-    return this.call("create-datakey-without-plaintext", body);
+  batchCreateKmsTags(keyId, body) {
+    return this.request("POST", "/v1.0/{project_id}/kms/{key_id}/tags/action",
+      { data: body, pathParams: { key_id: keyId } });
   }
-  encryptDatakey(body) {
-    return this.call("encrypt-datakey", body);
+  deleteTag(keyId, key) {
+    return this.request("DELETE", "/v1.0/{project_id}/kms/{key_id}/tags/{key}", { pathParams: { key_id: keyId, key } });
   }
-  decryptDatakey(body) {
-    return this.call("decrypt-datakey", body);
+  showKmsTags(keyId) {
+    return this.request("GET", "/v1.0/{project_id}/kms/{key_id}/tags", { pathParams: { key_id: keyId } });
   }
-  encryptData(body) {
-    return this.call("encrypt-data", body);
-  }
-  decryptData(body) {
-    return this.call("decrypt-data", body);
+  listKmsTags() { return this.request("GET", "/v1.0/{project_id}/kms/tags"); }
+  listKmsByTags(body) {
+    return this.request("POST", "/v1.0/{project_id}/kms/{resource_instances}/action",
+      { data: body, pathParams: { resource_instances: "resource_instances" } });
   }
 }
 
