@@ -325,3 +325,21 @@ describe("tencent key states", function()
     assert.are.equal("UnsupportedOperation.NotUserCreatedCmk", tc.code("CancelKeyArchive", { KeyId = K.managed }))
   end)
 end)
+
+describe("tencent listing order", function()
+  it("is total even when keys share a creation time", function()
+    tc.start()
+    tc.clock(NOW)
+    local made = {}
+    for i = 1, 40 do
+      made[i] = tc.ok("CreateKey", { Alias = "same-second-" .. i }).KeyId
+    end
+    table.sort(made)
+    local r = tc.ok("ListKeys", { Limit = 40 })
+    for i = 1, 40 do
+      assert.are.equal(made[41 - i], r.Keys[i].KeyId)
+    end
+    r = tc.ok("ListKeyDetail", { OrderType = 1, Limit = 200 })
+    assert.are.equal(made[40], r.KeyMetadatas[#r.KeyMetadatas].KeyId)
+  end)
+end)

@@ -32,14 +32,20 @@ local function role_filter(role)
   end
 end
 
--- Newest first unless asked otherwise; ties by id, so pages are stable.
+-- Oldest first, ties by id, so that pages are stable.
+local function older(a, b)
+  if a.created ~= b.created then
+    return a.created < b.created
+  end
+  return a.id < b.id
+end
+
+local function newer(a, b)
+  return older(b, a)
+end
+
 local function sorted(list, ascending)
-  table.sort(list, function(a, b)
-    if a.created ~= b.created then
-      return (a.created < b.created) == ascending
-    end
-    return (a.id < b.id) == ascending
-  end)
+  table.sort(list, ascending and older or newer)
   return list
 end
 
