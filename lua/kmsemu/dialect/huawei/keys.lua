@@ -5,6 +5,7 @@ local errors = require "kmsemu.errors"
 local keystore = require "kmsemu.keystore"
 local p = require "kmsemu.dialect.huawei.params"
 local context = require "kmsemu.dialect.huawei.context"
+local grants = require "kmsemu.dialect.huawei.grants"
 local shape = require "kmsemu.dialect.huawei.shape"
 
 local M = {}
@@ -213,13 +214,14 @@ function M.user_instances(ctx)
 end
 
 function M.user_quotas(ctx)
-  local grants = 0
+  -- grant_per_CMK is a per-key quota: "used" is the fullest key's count.
+  local most = 0
   for _, key in ipairs(context.list(ctx)) do
-    grants = math.max(grants, #(key.grants or {}))
+    most = math.max(most, #(key.grants or {}))
   end
   return { quotas = { resources = {
     { type = "CMK", used = non_default_count(ctx), quota = M.CMK_QUOTA },
-    { type = "grant_per_CMK", used = grants, quota = 100 },
+    { type = "grant_per_CMK", used = most, quota = grants.PER_KEY },
   } } }
 end
 

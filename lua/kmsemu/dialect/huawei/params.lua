@@ -2,6 +2,7 @@
 -- a string, numbers included ("datakey_length": "512"); a value of another
 -- JSON type is refused rather than coerced, as the models would never send
 -- it. Each reader raises the neutral error, or the field's own KMS code.
+local core = require "kmsemu.core"
 local errors = require "kmsemu.errors"
 local util = require "kmsemu.util"
 
@@ -126,7 +127,7 @@ end
 -- Base64 that decodes to between min and max bytes.
 function M.base64(b, name, min, max, code)
   local s = M.string(b, name, true)
-  local raw = s:find("^[%w+/]*=?=?$") and require("kmsemu.core").unb64(s)
+  local raw = s:find("^[%w+/]*=?=?$") and core.unb64(s)
   if not raw or #raw < min or #raw > max then
     errors.vendor(code or "KMS.0308", name)
   end
