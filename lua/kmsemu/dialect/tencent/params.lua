@@ -155,7 +155,7 @@ end
 function M.unflatten(pairs_)
   local root = {}
   for _, kv in ipairs(pairs_) do
-    local node, last = root, nil
+    local node = root
     local parts = {}
     for part in (kv[1] .. "."):gmatch("([^.]*)%.") do
       parts[#parts + 1] = part:find("^%d+$") and math.tointeger(tonumber(part)) or part
@@ -170,7 +170,7 @@ function M.unflatten(pairs_)
       end
       node = node[k]
     end
-    last = parts[#parts]
+    local last = parts[#parts]
     if type(node[last]) == "table" then
       type_error(parts[1])
     end
