@@ -19,9 +19,13 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/decoder.h>
+#include <openssl/ec.h>
+#include <openssl/encoder.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
+#include <openssl/objects.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
@@ -537,14 +541,15 @@ done:
 static const struct {
     const char *kind, *type, *curve;
     size_t bits;
+    int nid;  /* of the curve */
 } keygen_specs[] = {
-    {"rsa2048", "RSA", NULL, 2048},
-    {"rsa3072", "RSA", NULL, 3072},
-    {"rsa4096", "RSA", NULL, 4096},
-    {"ec-p256", "EC", "P-256", 0},
-    {"ec-p384", "EC", "P-384", 0},
-    {"ec-secp256k1", "EC", "secp256k1", 0},
-    {"sm2", "SM2", NULL, 0},
+    {"rsa2048", "RSA", NULL, 2048, NID_undef},
+    {"rsa3072", "RSA", NULL, 3072, NID_undef},
+    {"rsa4096", "RSA", NULL, 4096, NID_undef},
+    {"ec-p256", "EC", "P-256", 0, NID_X9_62_prime256v1},
+    {"ec-p384", "EC", "P-384", 0, NID_secp384r1},
+    {"ec-secp256k1", "EC", "secp256k1", 0, NID_secp256k1},
+    {"sm2", "SM2", NULL, 0, NID_sm2},
 };
 
 static int pem_export(EVP_PKEY *pkey, int private, char **out, size_t *outlen)
@@ -742,6 +747,604 @@ int crypto_pkey_decrypt(const char *pem, size_t pemlen, const char *padding,
     return pkey_crypt(1, pem, pemlen, padding, in, inlen, out, outlen, err);
 }
 
+/* ---- deterministic keys ---- */
+
+#define DERIVE_RSA_E 65537
+#define DERIVE_MAX_BYTES 256  /* a prime of a 4096-bit modulus */
+#define DERIVE_MAX_COUNTER 1000  /* never reached; bounds a broken search */
+
+static int derive_bytes(const char *kind, const char *part, unsigned counter,
+                        const void *seed, size_t seedlen,
+                        unsigned char *out, size_t n, const char **err)
+{
+    char info[64];
+    int len = snprintf(info, sizeof(info), "kmsemu-derive/%s/%s/%u",
+                       kind, part, counter);
+
+    if (len < 0 || (size_t)len >= sizeof(info))
+        return fail(err, "key derivation failed");
+    return crypto_hkdf("sha256", seed, seedlen, NULL, 0, info, (size_t)len,
+                       out, n, err);
+}
+
+/* Sets p to the prime of crypto.h's RSA rule, nbits (a multiple of 8) long,
+ * kept away from other when that is not NULL. */
+static int derive_prime(const char *kind, const char *part,
+                        const void *seed, size_t seedlen, int nbits,
+                        const BIGNUM *other, BIGNUM *p, BN_CTX *bnctx,
+                        const char **err)
+{
+    unsigned char buf[DERIVE_MAX_BYTES];
+    size_t nbytes = (size_t)nbits / 8;
+    BIGNUM *diff = BN_CTX_get(bnctx);
+    int rc = -1, r;
+
+    if (diff == NULL || nbytes > sizeof(buf))
+        return fail(err, "key derivation failed");
+    for (unsigned counter = 0; counter < DERIVE_MAX_COUNTER; counter++) {
+        if (derive_bytes(kind, part, counter, seed, seedlen, buf, nbytes, err) < 0)
+            goto done;
+        buf[0] |= 0xc0;
+        buf[nbytes - 1] |= 1;
+        if (BN_bin2bn(buf, (int)nbytes, p) == NULL)
+            goto failed;
+        for (r = 0; r == 0 && BN_num_bits(p) == nbits;) {
+            BN_ULONG m = BN_mod_word(p, DERIVE_RSA_E);
+
+            if (m == (BN_ULONG)-1)
+                goto failed;
+            if (m != 1 && (r = BN_check_prime(p, bnctx, NULL)) < 0)
+                goto failed;
+            if (r == 0 && !BN_add_word(p, 2))
+                goto failed;
+        }
+        if (r == 0)
+            continue;  /* carried past the top bit */
+        if (other != NULL) {
+            if (!BN_sub(diff, p, other))
+                goto failed;
+            BN_set_negative(diff, 0);
+            if (BN_num_bits(diff) <= nbits - 100)
+                continue;
+        }
+        rc = 0;
+        goto done;
+    }
+failed:
+    fail(err, "key derivation failed");
+done:
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return rc;
+}
+
+static EVP_PKEY *derive_rsa(const char *kind, int bits,
+                            const void *seed, size_t seedlen, const char **err)
+{
+    BN_CTX *bnctx = BN_CTX_secure_new();
+    OSSL_PARAM_BLD *bld = NULL;
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *ctx = NULL;
+    EVP_PKEY *pkey = NULL;
+    BIGNUM *p, *q, *n, *e, *d, *p1, *q1, *lcm, *dmp1, *dmq1, *iqmp;
+
+    if (bnctx == NULL)
+        goto failed;
+    BN_CTX_start(bnctx);
+    p = BN_CTX_get(bnctx);
+    q = BN_CTX_get(bnctx);
+    n = BN_CTX_get(bnctx);
+    e = BN_CTX_get(bnctx);
+    d = BN_CTX_get(bnctx);
+    p1 = BN_CTX_get(bnctx);
+    q1 = BN_CTX_get(bnctx);
+    lcm = BN_CTX_get(bnctx);
+    dmp1 = BN_CTX_get(bnctx);
+    dmq1 = BN_CTX_get(bnctx);
+    if ((iqmp = BN_CTX_get(bnctx)) == NULL)  /* NULL once, NULL after */
+        goto failed;
+    if (derive_prime(kind, "p", seed, seedlen, bits / 2, NULL, p, bnctx, err) < 0
+        || derive_prime(kind, "q", seed, seedlen, bits / 2, p, q, bnctx, err) < 0)
+        goto done;
+    if (!BN_set_word(e, DERIVE_RSA_E)
+        || !BN_mul(n, p, q, bnctx)
+        || !BN_sub(p1, p, BN_value_one())
+        || !BN_sub(q1, q, BN_value_one())
+        || !BN_gcd(lcm, p1, q1, bnctx)
+        || !BN_div(lcm, NULL, p1, lcm, bnctx)
+        || !BN_mul(lcm, lcm, q1, bnctx)
+        || BN_mod_inverse(d, e, lcm, bnctx) == NULL
+        || !BN_mod(dmp1, d, p1, bnctx)
+        || !BN_mod(dmq1, d, q1, bnctx)
+        || BN_mod_inverse(iqmp, q, p, bnctx) == NULL)
+        goto failed;
+    if ((bld = OSSL_PARAM_BLD_new()) == NULL
+        || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n)
+        || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e)
+        || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_D, d)
+        || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_FACTOR1, p)
+        || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_FACTOR2, q)
+        || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_EXPONENT1, dmp1)
+        || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_EXPONENT2, dmq1)
+        || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, iqmp)
+        || (params = OSSL_PARAM_BLD_to_param(bld)) == NULL
+        || (ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL
+        || EVP_PKEY_fromdata_init(ctx) <= 0
+        || EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_KEYPAIR, params) <= 0)
+        goto failed;
+    goto done;
+failed:
+    fail(err, "key derivation failed");
+done:
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);  /* built from secure BIGNUMs: cleared */
+    OSSL_PARAM_BLD_free(bld);
+    if (bnctx != NULL)
+        BN_CTX_end(bnctx);
+    BN_CTX_free(bnctx);  /* a secure context: its numbers are cleared */
+    return pkey;
+}
+
+static EVP_PKEY *derive_ec(const char *kind, const char *type, int nid,
+                           const void *seed, size_t seedlen, const char **err)
+{
+    unsigned char buf[DERIVE_MAX_BYTES], pub[1 + 2 * 66];
+    EC_GROUP *group = EC_GROUP_new_by_curve_name_ex(NULL, NULL, nid);
+    BN_CTX *bnctx = BN_CTX_secure_new();
+    EC_POINT *point = NULL;
+    OSSL_PARAM_BLD *bld = NULL;
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *ctx = NULL;
+    EVP_PKEY *pkey = NULL;
+    BIGNUM *d, *range;
+    size_t nbytes, publen;
+
+    if (group == NULL || bnctx == NULL)
+        goto failed;
+    BN_CTX_start(bnctx);
+    d = BN_CTX_get(bnctx);
+    if ((range = BN_CTX_get(bnctx)) == NULL)
+        goto failed;
+    nbytes = (size_t)BN_num_bytes(EC_GROUP_get0_order(group)) + 8;
+    if (nbytes > sizeof(buf))
+        goto failed;
+    if (derive_bytes(kind, "d", 0, seed, seedlen, buf, nbytes, err) < 0)
+        goto done;
+    if (BN_bin2bn(buf, (int)nbytes, d) == NULL
+        || !BN_copy(range, EC_GROUP_get0_order(group))
+        || !BN_sub_word(range, nid == NID_sm2 ? 2 : 1)
+        || !BN_mod(d, d, range, bnctx)
+        || !BN_add_word(d, 1)
+        || (point = EC_POINT_new(group)) == NULL
+        || !EC_POINT_mul(group, point, d, NULL, NULL, bnctx)
+        || (publen = EC_POINT_point2oct(group, point, POINT_CONVERSION_UNCOMPRESSED,
+                                        pub, sizeof(pub), bnctx)) == 0)
+        goto failed;
+    if ((bld = OSSL_PARAM_BLD_new()) == NULL
+        || !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+                                            OBJ_nid2sn(nid), 0)
+        || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d)
+        || !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
+                                             pub, publen)
+        || (params = OSSL_PARAM_BLD_to_param(bld)) == NULL
+        || (ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL)) == NULL
+        || EVP_PKEY_fromdata_init(ctx) <= 0
+        || EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_KEYPAIR, params) <= 0)
+        goto failed;
+    goto done;
+failed:
+    fail(err, "key derivation failed");
+done:
+    OPENSSL_cleanse(buf, sizeof(buf));
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    EC_POINT_free(point);
+    if (bnctx != NULL)
+        BN_CTX_end(bnctx);
+    BN_CTX_free(bnctx);
+    EC_GROUP_free(group);
+    return pkey;
+}
+
+static EVP_PKEY *derive_ed25519(const void *seed, size_t seedlen,
+                                const char **err)
+{
+    unsigned char raw[32];
+    EVP_PKEY *pkey = NULL;
+
+    if (derive_bytes("ed25519", "d", 0, seed, seedlen, raw, sizeof(raw), err) < 0)
+        return NULL;
+    pkey = EVP_PKEY_new_raw_private_key_ex(NULL, "ED25519", NULL, raw, sizeof(raw));
+    OPENSSL_cleanse(raw, sizeof(raw));
+    if (pkey == NULL)
+        fail(err, "key derivation failed");
+    return pkey;
+}
+
+int crypto_pkey_derive(const char *kind, const void *seed, size_t seedlen,
+                       char **priv, size_t *privlen, const char **err)
+{
+    EVP_PKEY *pkey;
+    size_t i;
+    int rc = -1;
+
+    if (crypto_init(err) < 0)
+        return -1;
+    seed = nz(seed);
+    if (strcmp(kind, "ed25519") == 0) {
+        pkey = derive_ed25519(seed, seedlen, err);
+    } else {
+        for (i = 0; i < COUNT(keygen_specs); i++)
+            if (strcmp(kind, keygen_specs[i].kind) == 0)
+                break;
+        if (i == COUNT(keygen_specs))
+            return fail(err, "unsupported key kind");
+        pkey = keygen_specs[i].bits != 0
+            ? derive_rsa(kind, (int)keygen_specs[i].bits, seed, seedlen, err)
+            : derive_ec(kind, keygen_specs[i].type, keygen_specs[i].nid,
+                        seed, seedlen, err);
+    }
+    if (pkey == NULL)
+        return -1;
+    *priv = NULL;
+    if (!pem_export(pkey, 1, priv, privlen)) {
+        fail(err, "key export failed");
+        goto done;
+    }
+    rc = 0;
+done:
+    EVP_PKEY_free(pkey);
+    return rc;
+}
+
+/* ---- key inspection and conversion ---- */
+
+/* Whether the key holds its private half; no error is left behind. */
+static int pkey_has_private(EVP_PKEY *pkey)
+{
+    BIGNUM *bn = NULL;
+    size_t len = 0;
+    int ok;
+
+    ERR_set_mark();
+    if (EVP_PKEY_is_a(pkey, "ED25519"))
+        ok = EVP_PKEY_get_raw_private_key(pkey, NULL, &len) == 1 && len > 0;
+    else
+        ok = EVP_PKEY_get_bn_param(pkey, EVP_PKEY_is_a(pkey, "RSA")
+                                             ? OSSL_PKEY_PARAM_RSA_D
+                                             : OSSL_PKEY_PARAM_PRIV_KEY, &bn)
+             && bn != NULL;
+    BN_clear_free(bn);
+    ERR_pop_to_mark();
+    return ok;
+}
+
+/* The curve of an EC or SM2 key, NID_undef for anything else. */
+static int pkey_curve(EVP_PKEY *pkey)
+{
+    char name[64];
+    int nid = NID_undef;
+
+    ERR_set_mark();
+    if ((EVP_PKEY_is_a(pkey, "EC") || EVP_PKEY_is_a(pkey, "SM2"))
+        && EVP_PKEY_get_group_name(pkey, name, sizeof(name), NULL)) {
+        if ((nid = OBJ_sn2nid(name)) == NID_undef)
+            nid = EC_curve_nist2nid(name);
+    }
+    ERR_pop_to_mark();
+    return nid;
+}
+
+int crypto_pkey_info(const char *pem, size_t pemlen, crypto_key_info *info,
+                     const char **err)
+{
+    EVP_PKEY *pkey;
+    int nid, rc = -1;
+
+    if (crypto_init(err) < 0 || (pkey = pkey_load(pem, pemlen, 0, err)) == NULL)
+        return -1;
+    memset(info, 0, sizeof(*info));
+    if (EVP_PKEY_is_a(pkey, "RSA")) {
+        info->bits = (size_t)EVP_PKEY_get_bits(pkey);
+        snprintf(info->kind, sizeof(info->kind), "rsa%zu", info->bits);
+    } else if (EVP_PKEY_is_a(pkey, "ED25519")) {
+        info->bits = 256;  /* the key size; OpenSSL counts 253 */
+        strcpy(info->kind, "ed25519");
+    } else if ((nid = pkey_curve(pkey)) != NID_undef) {
+        for (size_t i = 0; i < COUNT(keygen_specs); i++)
+            if (keygen_specs[i].nid == nid && EVP_PKEY_is_a(pkey, keygen_specs[i].type))
+                strcpy(info->kind, keygen_specs[i].kind);
+        info->bits = (size_t)EVP_PKEY_get_bits(pkey);
+    }
+    if (info->kind[0] == '\0' || info->bits == 0) {
+        fail(err, "unsupported key kind");
+        goto done;
+    }
+    info->private = pkey_has_private(pkey);
+    rc = 0;
+done:
+    EVP_PKEY_free(pkey);
+    return rc;
+}
+
+int crypto_pkey_public_pem(const char *pem, size_t pemlen,
+                           char **out, size_t *outlen, const char **err)
+{
+    EVP_PKEY *pkey;
+    int rc = 0;
+
+    if (crypto_init(err) < 0 || (pkey = pkey_load(pem, pemlen, 0, err)) == NULL)
+        return -1;
+    *out = NULL;
+    if (!pem_export(pkey, 0, out, outlen))
+        rc = fail(err, "public key export failed");
+    EVP_PKEY_free(pkey);
+    return rc;
+}
+
+int crypto_pkey_private_der(const char *pem, size_t pemlen,
+                            unsigned char **der, size_t *derlen,
+                            const char **err)
+{
+    OSSL_ENCODER_CTX *ectx = NULL;
+    EVP_PKEY *pkey;
+    int rc = -1;
+
+    if (crypto_init(err) < 0 || (pkey = pkey_load(pem, pemlen, 1, err)) == NULL)
+        return -1;
+    *der = NULL;
+    if ((ectx = OSSL_ENCODER_CTX_new_for_pkey(pkey, EVP_PKEY_KEYPAIR, "DER",
+                                              "PrivateKeyInfo", NULL)) == NULL
+        || OSSL_ENCODER_CTX_get_num_encoders(ectx) == 0
+        || !OSSL_ENCODER_to_data(ectx, der, derlen)) {
+        OPENSSL_free(*der);
+        *der = NULL;
+        fail(err, "private key export failed");
+        goto done;
+    }
+    rc = 0;
+done:
+    OSSL_ENCODER_CTX_free(ectx);
+    EVP_PKEY_free(pkey);
+    return rc;
+}
+
+/* One DER structure, all of the input, or NULL. */
+static EVP_PKEY *der_load(const void *der, size_t derlen, const char *structure,
+                          int selection)
+{
+    EVP_PKEY *pkey = NULL;
+    const unsigned char *p = der;
+    size_t left = derlen;
+    OSSL_DECODER_CTX *dctx = OSSL_DECODER_CTX_new_for_pkey(
+        &pkey, "DER", structure, NULL, selection, NULL, NULL);
+
+    if (dctx == NULL || !OSSL_DECODER_from_data(dctx, &p, &left) || left != 0) {
+        EVP_PKEY_free(pkey);
+        pkey = NULL;
+    }
+    OSSL_DECODER_CTX_free(dctx);
+    return pkey;
+}
+
+int crypto_pkey_from_der(const void *der, size_t derlen,
+                         char **pem, size_t *pemlen, const char **err)
+{
+    EVP_PKEY *pkey;
+    int private = 1, rc = 0;
+
+    if (crypto_init(err) < 0)
+        return -1;
+    if (derlen == 0)
+        return fail(err, "invalid key");
+    if ((pkey = der_load(der, derlen, "PrivateKeyInfo", EVP_PKEY_KEYPAIR)) == NULL) {
+        private = 0;
+        pkey = der_load(der, derlen, "SubjectPublicKeyInfo", EVP_PKEY_PUBLIC_KEY);
+    }
+    if (pkey == NULL)
+        return fail(err, "invalid key");
+    ERR_clear_error();  /* the failed PrivateKeyInfo attempt */
+    *pem = NULL;
+    if (!pem_export(pkey, private, pem, pemlen))
+        rc = fail(err, "key export failed");
+    EVP_PKEY_free(pkey);
+    return rc;
+}
+
+/* ---- signatures ---- */
+
+#define SM2_DEFAULT_ID "1234567812345678"
+
+enum { SIG_RSA_PSS, SIG_RSA_PKCS1, SIG_ECDSA, SIG_SM2, SIG_ED25519 };
+
+static const struct {
+    const char *name, *md;  /* md: a md_specs name, NULL for ed25519 */
+    int scheme;
+} sig_specs[] = {
+    {"rsa-pss-sha256", "sha256", SIG_RSA_PSS},
+    {"rsa-pss-sha384", "sha384", SIG_RSA_PSS},
+    {"rsa-pss-sha512", "sha512", SIG_RSA_PSS},
+    {"rsa-pkcs1-sha256", "sha256", SIG_RSA_PKCS1},
+    {"rsa-pkcs1-sha384", "sha384", SIG_RSA_PKCS1},
+    {"rsa-pkcs1-sha512", "sha512", SIG_RSA_PKCS1},
+    {"ecdsa-sha256", "sha256", SIG_ECDSA},
+    {"ecdsa-sha384", "sha384", SIG_ECDSA},
+    {"ecdsa-sha512", "sha512", SIG_ECDSA},
+    {"sm2-sm3", "sm3", SIG_SM2},
+    {"ed25519", NULL, SIG_ED25519},
+};
+
+static const char *const sig_keytypes[] = {
+    [SIG_RSA_PSS] = "RSA", [SIG_RSA_PKCS1] = "RSA", [SIG_ECDSA] = "EC",
+    [SIG_SM2] = "SM2", [SIG_ED25519] = "ED25519",
+};
+
+/* Everything a signature operation needs, checked before any is done. */
+typedef struct {
+    EVP_PKEY *pkey;
+    const EVP_MD *md;  /* NULL for ed25519 */
+    int scheme;
+    OSSL_PARAM params[5];
+} sig_job;
+
+static int sig_setup(sig_job *job, const char *pem, size_t pemlen,
+                     const char *alg, size_t inlen, int is_digest, int private,
+                     const char **err)
+{
+    size_t i;
+    int m;
+
+    job->pkey = NULL;
+    if (crypto_init(err) < 0)
+        return -1;
+    for (i = 0; i < COUNT(sig_specs); i++)
+        if (strcmp(alg, sig_specs[i].name) == 0)
+            break;
+    if (i == COUNT(sig_specs))
+        return fail(err, "unsupported signature algorithm");
+    job->scheme = sig_specs[i].scheme;
+    job->md = NULL;
+    if (sig_specs[i].md != NULL) {
+        if ((m = md_lookup(sig_specs[i].md, err)) < 0)
+            return -1;
+        job->md = md_algs[m];
+    }
+    if (is_digest && job->md == NULL)
+        return fail(err, "the algorithm does not take a digest");
+    if (is_digest && inlen != (size_t)EVP_MD_get_size(job->md))
+        return fail(err, "digest length does not match the algorithm");
+    if ((job->pkey = pkey_load(pem, pemlen, private, err)) == NULL)
+        return -1;
+    if (!EVP_PKEY_is_a(job->pkey, sig_keytypes[job->scheme])) {
+        EVP_PKEY_free(job->pkey);
+        job->pkey = NULL;
+        return fail(err, "key does not support the algorithm");
+    }
+
+    OSSL_PARAM *p = job->params;
+    if (is_digest && job->scheme != SIG_SM2)
+        *p++ = OSSL_PARAM_construct_utf8_string(
+            OSSL_SIGNATURE_PARAM_DIGEST, (char *)EVP_MD_get0_name(job->md), 0);
+    if (job->scheme == SIG_RSA_PSS) {
+        *p++ = OSSL_PARAM_construct_utf8_string(
+            OSSL_SIGNATURE_PARAM_PAD_MODE, OSSL_PKEY_RSA_PAD_MODE_PSS, 0);
+        *p++ = OSSL_PARAM_construct_utf8_string(
+            OSSL_SIGNATURE_PARAM_MGF1_DIGEST, (char *)EVP_MD_get0_name(job->md), 0);
+        *p++ = OSSL_PARAM_construct_utf8_string(
+            OSSL_SIGNATURE_PARAM_PSS_SALTLEN, OSSL_PKEY_RSA_PSS_SALT_LEN_DIGEST, 0);
+    } else if (job->scheme == SIG_RSA_PKCS1) {
+        *p++ = OSSL_PARAM_construct_utf8_string(
+            OSSL_SIGNATURE_PARAM_PAD_MODE, OSSL_PKEY_RSA_PAD_MODE_PKCSV15, 0);
+    }
+    *p = OSSL_PARAM_construct_end();
+    return 0;
+}
+
+/* A digest-and-sign context for a message, or a sign context for a digest
+ * when mctx is NULL. */
+static EVP_PKEY_CTX *sig_start(sig_job *job, EVP_MD_CTX *mctx, int sign)
+{
+    EVP_PKEY_CTX *pctx = NULL;
+    const char *mdname = job->md != NULL ? EVP_MD_get0_name(job->md) : NULL;
+
+    if (mctx != NULL) {
+        if ((sign ? EVP_DigestSignInit_ex(mctx, &pctx, mdname, NULL, NULL,
+                                          job->pkey, job->params)
+                  : EVP_DigestVerifyInit_ex(mctx, &pctx, mdname, NULL, NULL,
+                                            job->pkey, job->params)) <= 0)
+            return NULL;
+        if (job->scheme == SIG_SM2
+            && EVP_PKEY_CTX_set1_id(pctx, SM2_DEFAULT_ID,
+                                    sizeof(SM2_DEFAULT_ID) - 1) <= 0)
+            return NULL;
+        return pctx;  /* owned by mctx */
+    }
+    if ((pctx = EVP_PKEY_CTX_new_from_pkey(NULL, job->pkey, NULL)) == NULL
+        || (sign ? EVP_PKEY_sign_init_ex(pctx, job->params)
+                 : EVP_PKEY_verify_init_ex(pctx, job->params)) <= 0) {
+        EVP_PKEY_CTX_free(pctx);
+        return NULL;
+    }
+    return pctx;
+}
+
+int crypto_sign(const char *pem, size_t pemlen, const char *alg,
+                const void *in, size_t inlen, int is_digest,
+                unsigned char **sig, size_t *siglen, const char **err)
+{
+    sig_job job;
+    EVP_MD_CTX *mctx = NULL;
+    EVP_PKEY_CTX *pctx = NULL;
+    unsigned char *buf = NULL;
+    size_t n;
+    int rc = -1, size;
+
+    if (sig_setup(&job, pem, pemlen, alg, inlen, is_digest, 1, err) < 0)
+        return -1;
+    if ((size = EVP_PKEY_get_size(job.pkey)) <= 0
+        || (buf = OPENSSL_malloc((size_t)size)) == NULL) {
+        fail(err, "signing failed");
+        goto done;
+    }
+    n = (size_t)size;
+    if (is_digest) {
+        if ((pctx = sig_start(&job, NULL, 1)) == NULL
+            || EVP_PKEY_sign(pctx, buf, &n, in, inlen) <= 0) {
+            fail(err, "signing failed");
+            goto done;
+        }
+    } else if ((mctx = EVP_MD_CTX_new()) == NULL
+               || sig_start(&job, mctx, 1) == NULL
+               || EVP_DigestSign(mctx, buf, &n, nz(in), inlen) <= 0) {
+        fail(err, "signing failed");
+        goto done;
+    }
+    *sig = buf;
+    *siglen = n;
+    buf = NULL;
+    rc = 0;
+done:
+    OPENSSL_free(buf);
+    EVP_PKEY_CTX_free(pctx);
+    EVP_MD_CTX_free(mctx);
+    EVP_PKEY_free(job.pkey);
+    return rc;
+}
+
+int crypto_verify(const char *pem, size_t pemlen, const char *alg,
+                  const void *in, size_t inlen, int is_digest,
+                  const void *sig, size_t siglen, int *valid,
+                  const char **err)
+{
+    sig_job job;
+    EVP_MD_CTX *mctx = NULL;
+    EVP_PKEY_CTX *pctx = NULL;
+    int rc = -1;
+
+    if (sig_setup(&job, pem, pemlen, alg, inlen, is_digest, 0, err) < 0)
+        return -1;
+    if (is_digest) {
+        if ((pctx = sig_start(&job, NULL, 0)) == NULL) {
+            fail(err, "verification failed");
+            goto done;
+        }
+        *valid = EVP_PKEY_verify(pctx, nz(sig), siglen, in, inlen) == 1;
+    } else {
+        if ((mctx = EVP_MD_CTX_new()) == NULL || sig_start(&job, mctx, 0) == NULL) {
+            fail(err, "verification failed");
+            goto done;
+        }
+        *valid = EVP_DigestVerify(mctx, nz(sig), siglen, nz(in), inlen) == 1;
+    }
+    ERR_clear_error();  /* a rejected signature is an answer, not an error */
+    rc = 0;
+done:
+    EVP_PKEY_CTX_free(pctx);
+    EVP_MD_CTX_free(mctx);
+    EVP_PKEY_free(job.pkey);
+    return rc;
+}
+
 /* GM/T 0009 SM2Cipher, the form OpenSSL produces and consumes. */
 typedef struct {
     ASN1_INTEGER *x;
@@ -848,6 +1451,70 @@ int crypto_sm2_raw_to_der(const void *raw, size_t rawlen,
     rc = 0;
 done:
     sm2_cipher_free(c);
+    return rc;
+}
+
+/* GB/T 32918.2 section 5.5: ENTL || ID || a || b || xG || yG || xA || yA. */
+int crypto_sm2_za(const char *pem, size_t pemlen, const void *msg,
+                  size_t msglen, unsigned char *out, const char **err)
+{
+    static const unsigned char entl[2] = {0, 8 * (sizeof(SM2_DEFAULT_ID) - 1)};
+    unsigned char coords[6 * SM2_COORD], z[CRYPTO_SM3_LEN];
+    EVP_PKEY *pkey = NULL;
+    EC_GROUP *group = NULL;
+    BN_CTX *bnctx = NULL;
+    EVP_MD_CTX *mctx = NULL;
+    BIGNUM *v[6] = {NULL}, *xa = NULL, *ya = NULL;
+    int m = md_lookup("sm3", err), rc = -1;
+
+    if (m < 0 || (pkey = pkey_load(pem, pemlen, 0, err)) == NULL)
+        return -1;
+    if (!EVP_PKEY_is_a(pkey, "SM2") || pkey_curve(pkey) != NID_sm2) {
+        fail(err, "key does not support the algorithm");
+        goto done;
+    }
+    if ((group = EC_GROUP_new_by_curve_name_ex(NULL, NULL, NID_sm2)) == NULL
+        || (bnctx = BN_CTX_new()) == NULL)
+        goto failed;
+    BN_CTX_start(bnctx);
+    for (size_t i = 0; i < 4; i++)
+        v[i] = BN_CTX_get(bnctx);
+    if (v[3] == NULL
+        || !EC_GROUP_get_curve(group, NULL, v[0], v[1], bnctx)
+        || !EC_POINT_get_affine_coordinates(group, EC_GROUP_get0_generator(group),
+                                            v[2], v[3], bnctx)
+        || !EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_X, &xa)
+        || !EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &ya))
+        goto failed;
+    v[4] = xa;
+    v[5] = ya;
+    for (size_t i = 0; i < 6; i++)
+        if (BN_bn2binpad(v[i], coords + i * SM2_COORD, SM2_COORD) != SM2_COORD)
+            goto failed;
+    if ((mctx = EVP_MD_CTX_new()) == NULL
+        || !EVP_DigestInit_ex2(mctx, md_algs[m], NULL)
+        || !EVP_DigestUpdate(mctx, entl, sizeof(entl))
+        || !EVP_DigestUpdate(mctx, SM2_DEFAULT_ID, sizeof(SM2_DEFAULT_ID) - 1)
+        || !EVP_DigestUpdate(mctx, coords, sizeof(coords))
+        || !EVP_DigestFinal_ex(mctx, z, NULL)
+        || !EVP_DigestInit_ex2(mctx, md_algs[m], NULL)
+        || !EVP_DigestUpdate(mctx, z, sizeof(z))
+        || !EVP_DigestUpdate(mctx, nz(msg), msglen)
+        || !EVP_DigestFinal_ex(mctx, out, NULL))
+        goto failed;
+    rc = 0;
+    goto done;
+failed:
+    fail(err, "sm2 digest failed");
+done:
+    EVP_MD_CTX_free(mctx);
+    BN_free(xa);
+    BN_free(ya);
+    if (bnctx != NULL)
+        BN_CTX_end(bnctx);
+    BN_CTX_free(bnctx);
+    EC_GROUP_free(group);
+    EVP_PKEY_free(pkey);
     return rc;
 }
 

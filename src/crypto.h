@@ -100,6 +100,65 @@ int crypto_pkey_decrypt(const char *pem, size_t pemlen, const char *padding,
                         const void *in, size_t inlen,
                         unsigned char **out, size_t *outlen, const char **err);
 
+/* The same (kind, seed) gives the same private key, as PKCS#8 PEM, on every
+ * machine. kind: those of crypto_pkey_generate and ed25519. Every secret is
+ * drawn from HKDF-SHA256(ikm = seed, no salt,
+ * info = "kmsemu-derive/<kind>/<part>/<counter>"), counter from 0 (decimal):
+ *  - EC (part "d"): d = OS2IP(order bytes + 8) mod (order - 1) + 1; for SM2
+ *    mod (order - 2) + 1, since GB/T 32918 keeps d below order - 1.
+ *  - ed25519 (part "d"): the 32-byte raw private key.
+ *  - RSA, e = 65537 (parts "p", "q"): half the modulus size in bytes, top
+ *    two bits and low bit set, then the first number up from there, by 2,
+ *    that is prime (BN_check_prime) with gcd(e, x - 1) = 1; the next counter
+ *    when that carries past the top bit, and for q also when
+ *    |p - q| < 2^(bits/2 - 100). d = e^-1 mod lcm(p - 1, q - 1).
+ * Changing any of this changes every derived key. */
+int crypto_pkey_derive(const char *kind, const void *seed, size_t seedlen,
+                       char **priv, size_t *privlen, const char **err);
+
+typedef struct crypto_key_info {
+    char kind[16];  /* a crypto_pkey_derive kind; RSA: "rsa" and the bits */
+    size_t bits;    /* RSA modulus, EC/SM2 order, 256 for ed25519 */
+    int private;
+} crypto_key_info;
+
+/* Private or public PEM. Other key types and curves fail. */
+int crypto_pkey_info(const char *pem, size_t pemlen, crypto_key_info *info,
+                     const char **err);
+/* SPKI PEM of a private or public PEM key. */
+int crypto_pkey_public_pem(const char *pem, size_t pemlen,
+                           char **out, size_t *outlen, const char **err);
+/* PKCS#8 DER of a private PEM key. */
+int crypto_pkey_private_der(const char *pem, size_t pemlen,
+                            unsigned char **der, size_t *derlen,
+                            const char **err);
+/* PKCS#8 PrivateKeyInfo DER -> private PEM, SubjectPublicKeyInfo DER ->
+ * public PEM. Nothing may follow the DER. */
+int crypto_pkey_from_der(const void *der, size_t derlen,
+                         char **pem, size_t *pemlen, const char **err);
+
+/* alg: rsa-pss-sha256/384/512 (salt length = digest length, MGF1 with the
+ * same hash), rsa-pkcs1-sha256/384/512, ecdsa-sha256/384/512 (any EC
+ * curve), sm2-sm3 (ID "1234567812345678"), ed25519.
+ * is_digest: in is the digest and must be as long as the hash output; for
+ * sm2-sm3 it is e = SM3(Z_A || M) (crypto_sm2_za); ed25519 refuses it.
+ * Otherwise in is the message. Signatures are DER for ECDSA and SM2, raw
+ * otherwise. Signing needs a private PEM, verification takes either. */
+int crypto_sign(const char *pem, size_t pemlen, const char *alg,
+                const void *in, size_t inlen, int is_digest,
+                unsigned char **sig, size_t *siglen, const char **err);
+/* *valid: 1 if sig is a valid signature, 0 for any other sig. */
+int crypto_verify(const char *pem, size_t pemlen, const char *alg,
+                  const void *in, size_t inlen, int is_digest,
+                  const void *sig, size_t siglen, int *valid,
+                  const char **err);
+
+/* e = SM3(Z_A || msg), Z_A with the default ID, of an SM2 public or private
+ * PEM key (GB/T 32918.2). out: CRYPTO_SM3_LEN bytes. */
+#define CRYPTO_SM3_LEN 32
+int crypto_sm2_za(const char *pem, size_t pemlen, const void *msg,
+                  size_t msglen, unsigned char *out, const char **err);
+
 /* SM2 ciphertext between OpenSSL's ASN.1 form and the raw
  * 04 || X || Y || C3 || C2 form used by the GM/T specifications. */
 int crypto_sm2_der_to_raw(const void *der, size_t derlen,

@@ -299,6 +299,141 @@ static int lcore_pkey_decrypt(lua_State *L)
     return lcore_pkey_crypt(L, 1);
 }
 
+/* kmsemu.core.pkey_derive */
+static int lcore_pkey_derive(lua_State *L)
+{
+    const char *kind = luaL_checkstring(L, 1), *err;
+    size_t seedlen, privlen;
+    const char *seed = luaL_checklstring(L, 2, &seedlen);
+    void **box = lcore_box(L);
+    char *priv;
+
+    if (crypto_pkey_derive(kind, seed, seedlen, &priv, &privlen, &err) < 0)
+        return lcore_fail(L, err);
+    *box = priv;
+    lcore_unbox(L, box, privlen);
+    return 1;
+}
+
+/* kmsemu.core.pkey_info */
+static int lcore_pkey_info(lua_State *L)
+{
+    size_t len;
+    const char *pem = luaL_checklstring(L, 1, &len), *err;
+    crypto_key_info info;
+
+    if (crypto_pkey_info(pem, len, &info, &err) < 0)
+        return lcore_fail(L, err);
+    lua_createtable(L, 0, 3);
+    lua_pushstring(L, info.kind);
+    lua_setfield(L, -2, "kind");
+    lua_pushinteger(L, (lua_Integer)info.bits);
+    lua_setfield(L, -2, "bits");
+    lua_pushboolean(L, info.private);
+    lua_setfield(L, -2, "private");
+    return 1;
+}
+
+/* kmsemu.core.pkey_public_pem */
+static int lcore_pkey_public_pem(lua_State *L)
+{
+    size_t len, outlen;
+    const char *pem = luaL_checklstring(L, 1, &len), *err;
+    void **box = lcore_box(L);
+    char *out;
+
+    if (crypto_pkey_public_pem(pem, len, &out, &outlen, &err) < 0)
+        return lcore_fail(L, err);
+    *box = out;
+    lcore_unbox(L, box, outlen);
+    return 1;
+}
+
+/* kmsemu.core.pkey_private_der */
+static int lcore_pkey_private_der(lua_State *L)
+{
+    size_t len, derlen;
+    const char *pem = luaL_checklstring(L, 1, &len), *err;
+    void **box = lcore_box(L);
+    unsigned char *der;
+
+    if (crypto_pkey_private_der(pem, len, &der, &derlen, &err) < 0)
+        return lcore_fail(L, err);
+    *box = der;
+    lcore_unbox(L, box, derlen);
+    return 1;
+}
+
+/* kmsemu.core.pkey_from_der */
+static int lcore_pkey_from_der(lua_State *L)
+{
+    size_t len, pemlen;
+    const char *der = luaL_checklstring(L, 1, &len), *err;
+    void **box = lcore_box(L);
+    char *pem;
+
+    if (crypto_pkey_from_der(der, len, &pem, &pemlen, &err) < 0)
+        return lcore_fail(L, err);
+    *box = pem;
+    lcore_unbox(L, box, pemlen);
+    return 1;
+}
+
+/* kmsemu.core.sign */
+static int lcore_sign(lua_State *L)
+{
+    size_t pemlen, len, siglen;
+    const char *pem = luaL_checklstring(L, 1, &pemlen);
+    const char *alg = luaL_checkstring(L, 2), *err;
+    const char *data = luaL_checklstring(L, 3, &len);
+    int is_digest;
+    void **box;
+    unsigned char *sig;
+
+    luaL_checktype(L, 4, LUA_TBOOLEAN);
+    is_digest = lua_toboolean(L, 4);
+    box = lcore_box(L);
+    if (crypto_sign(pem, pemlen, alg, data, len, is_digest, &sig, &siglen, &err) < 0)
+        return lcore_fail(L, err);
+    *box = sig;
+    lcore_unbox(L, box, siglen);
+    return 1;
+}
+
+/* kmsemu.core.verify */
+static int lcore_verify(lua_State *L)
+{
+    size_t pemlen, len, siglen;
+    const char *pem = luaL_checklstring(L, 1, &pemlen);
+    const char *alg = luaL_checkstring(L, 2), *err;
+    const char *data = luaL_checklstring(L, 3, &len);
+    const char *sig;
+    int is_digest, valid;
+
+    luaL_checktype(L, 4, LUA_TBOOLEAN);
+    is_digest = lua_toboolean(L, 4);
+    sig = luaL_checklstring(L, 5, &siglen);
+    if (crypto_verify(pem, pemlen, alg, data, len, is_digest, sig, siglen,
+                      &valid, &err) < 0)
+        return lcore_fail(L, err);
+    lua_pushboolean(L, valid);
+    return 1;
+}
+
+/* kmsemu.core.sm2_za */
+static int lcore_sm2_za(lua_State *L)
+{
+    size_t pemlen, len;
+    const char *pem = luaL_checklstring(L, 1, &pemlen), *err;
+    const char *msg = luaL_checklstring(L, 2, &len);
+    unsigned char e[CRYPTO_SM3_LEN];
+
+    if (crypto_sm2_za(pem, pemlen, msg, len, e, &err) < 0)
+        return lcore_fail(L, err);
+    lua_pushlstring(L, (const char *)e, sizeof(e));
+    return 1;
+}
+
 static int lcore_sm2_convert(lua_State *L, int to_raw)
 {
     size_t len, outlen;
@@ -370,6 +505,14 @@ LUAMOD_API int luaopen_kmsemu_core(lua_State *L)
         {"pkey_public_der", lcore_pkey_public_der},
         {"pkey_encrypt", lcore_pkey_encrypt},
         {"pkey_decrypt", lcore_pkey_decrypt},
+        {"pkey_derive", lcore_pkey_derive},
+        {"pkey_info", lcore_pkey_info},
+        {"pkey_public_pem", lcore_pkey_public_pem},
+        {"pkey_private_der", lcore_pkey_private_der},
+        {"pkey_from_der", lcore_pkey_from_der},
+        {"sign", lcore_sign},
+        {"verify", lcore_verify},
+        {"sm2_za", lcore_sm2_za},
         {"sm2_der_to_raw", lcore_sm2_der_to_raw},
         {"sm2_raw_to_der", lcore_sm2_raw_to_der},
         {"equal", lcore_equal},

@@ -423,6 +423,358 @@ describe("kmsemu.core", function()
     end)
   end)
 
+  -- Runs the openssl command line on files holding the given strings:
+  -- cli({ key = pem, msg = m }, "dgst -verify $key $msg") substitutes each
+  -- $name with a temporary file's path. Returns true when it exits 0, and
+  -- the contents of the files afterwards; nil when there is no openssl.
+  local function cli(files, command)
+    if not os.execute("openssl version >/dev/null 2>&1") then
+      return nil
+    end
+    local paths = {}
+    for name, data in pairs(files) do
+      paths[name] = os.tmpname()
+      local f = assert(io.open(paths[name], "wb"))
+      f:write(data)
+      f:close()
+    end
+    local ok = os.execute("openssl " .. command:gsub("%$(%w+)", paths) .. " >/dev/null 2>&1")
+    local out = {}
+    for name, path in pairs(paths) do
+      local f = assert(io.open(path, "rb"))
+      out[name] = f:read("a")
+      f:close()
+      os.remove(path)
+    end
+    return ok == true, out
+  end
+
+  local KINDS = { "rsa2048", "rsa3072", "rsa4096", "ec-p256", "ec-p384", "ec-secp256k1", "sm2", "ed25519" }
+  local BITS = { rsa2048 = 2048, rsa3072 = 3072, rsa4096 = 4096, ["ec-p256"] = 256, ["ec-p384"] = 384,
+    ["ec-secp256k1"] = 256, sm2 = 256, ed25519 = 256 }
+
+  -- Derived once: RSA prime searches take a noticeable fraction of a second.
+  local derived = {}
+  local function key(kind)
+    derived[kind] = derived[kind] or assert(core.pkey_derive(kind, "kmsemu spec"))
+    return derived[kind]
+  end
+
+  describe("pkey_derive", function()
+    -- SHA-256 of the SPKI DER of each kind derived from "kmsemu spec". These
+    -- pin the derivation rule of crypto.h: any change to it changes every
+    -- key a scenario has ever handed out.
+    local pinned = {
+      ["rsa2048"] = "3bba1a4d3527a3313d5333fd3b6cd7165b383e67264fb29fde120a48f0420550",
+      ["rsa3072"] = "812fa891835d8efbad76dc7217eb922508f587062a3b9d1935e75cd12aa32d4e",
+      ["rsa4096"] = "afb50f5a3aa879e72c230d8fcea0f24a3cf370ad25dc5efd87812b252ad051c1",
+      ["ec-p256"] = "1ca25564f3cea69fa93429f3deaaaf1fdd0b3611854b496c6fcc5ca805f95812",
+      ["ec-p384"] = "c478f8654d83ecf98186f61abce9cee72add57dbf3bd36e2c1dbff96ccfb30d2",
+      ["ec-secp256k1"] = "de30eb59a760d979e544cca0c03a6ff6272e517627363db5165a8e79e340f0e4",
+      ["sm2"] = "9eb05f3343be4b3befc568381befdc6443a790d082717055586c8fa976067b67",
+      ["ed25519"] = "4218fed57dc0e19b1e81ee0c2a682b124d741170ce12b744ce4fa7c194fcf063",
+    }
+
+    for _, kind in ipairs(KINDS) do
+      it("derives " .. kind .. " deterministically", function()
+        local pem = key(kind)
+        assert.is_truthy(pem:find("^%-%-%-%-%-BEGIN PRIVATE KEY%-%-%-%-%-\n"))
+        assert.are.equal(pem, core.pkey_derive(kind, "kmsemu spec"))
+        assert.are.equal(pinned[kind], hex(core.digest("sha256", core.pkey_public_der(pem))))
+        assert.are_not.equal(pem, core.pkey_derive(kind, "kmsemu spec."))
+        assert.are.same({ kind = kind, bits = BITS[kind], private = true }, core.pkey_info(pem))
+        assert.are.same({ kind = kind, bits = BITS[kind], private = false },
+          core.pkey_info(core.pkey_public_pem(pem)))
+      end)
+    end
+
+    it("takes the Ed25519 key straight from HKDF as crypto.h documents", function()
+      local seed = "\0\1\2 any bytes \255"
+      local raw = core.hkdf("sha256", seed, "", "kmsemu-derive/ed25519/d/0", 32)
+      assert.are.equal(x("302e020100300506032b657004220420") .. raw,
+        core.pkey_private_der(core.pkey_derive("ed25519", seed)))
+    end)
+
+    it("derives keys that OpenSSL's full key check accepts", function()
+      for _, kind in ipairs(KINDS) do
+        local ok = cli({ key = key(kind) }, "pkey -check -noout -in $key")
+        if ok == nil then
+          pending("openssl binary not available")
+          return
+        end
+        assert.is_true(ok, kind)
+      end
+    end)
+
+    it("derives working RSA keys", function()
+      for _, kind in ipairs({ "rsa2048", "rsa3072", "rsa4096" }) do
+        local priv = key(kind)
+        local pub = core.pkey_public_pem(priv)
+        local c = assert(core.pkey_encrypt(pub, "rsa-oaep-sha256", "secret"))
+        assert.are.equal(BITS[kind] // 8, #c)
+        assert.are.equal("secret", core.pkey_decrypt(priv, "rsa-oaep-sha256", c))
+        local sig = assert(core.sign(priv, "rsa-pss-sha256", "msg", false))
+        assert.are.equal(BITS[kind] // 8, #sig)
+        assert.is_true(core.verify(pub, "rsa-pss-sha256", "msg", false, sig))
+        assert.is_false(core.verify(pub, "rsa-pss-sha256", "msh", false, sig))
+      end
+    end)
+
+    it("accepts any seed bytes and refuses unknown kinds", function()
+      assert.are_not.equal(core.pkey_derive("ec-p256", ""), core.pkey_derive("ec-p256", "\0"))
+      assert.are_not.equal(core.pkey_derive("sm2", "s"), core.pkey_derive("ec-p256", "s"))
+      local k, err = core.pkey_derive("rsa1024", "s")
+      assert.is_nil(k)
+      assert.are.equal("unsupported key kind", err)
+      assert.has_error(function() core.pkey_derive("ec-p256") end)
+      assert.has_error(function() core.pkey_derive(nil, "s") end)
+    end)
+  end)
+
+  describe("key conversion", function()
+    it("reports generated and imported keys", function()
+      local priv, pub = core.pkey_generate("rsa3072")
+      assert.are.same({ kind = "rsa3072", bits = 3072, private = true }, core.pkey_info(priv))
+      assert.are.same({ kind = "rsa3072", bits = 3072, private = false }, core.pkey_info(pub))
+      -- An X25519 key: valid, but no kind of ours.
+      local x25519 = core.pkey_from_der(x("302e020100300506032b656e04220420") .. string.rep("\7", 32))
+      assert.is_truthy(x25519)
+      assert.are.same({ nil, "unsupported key kind" }, { core.pkey_info(x25519) })
+      assert.are.same({ nil, "invalid key" }, { core.pkey_info("not a key") })
+      assert.has_error(function() core.pkey_info() end)
+    end)
+
+    it("round-trips PKCS#8 and SPKI DER for every kind", function()
+      for _, kind in ipairs(KINDS) do
+        local priv = key(kind)
+        local pub = core.pkey_public_pem(priv)
+        assert.is_truthy(pub:find("^%-%-%-%-%-BEGIN PUBLIC KEY%-%-%-%-%-\n"), kind)
+        assert.are.equal(pub, core.pkey_public_pem(pub))
+        local der = assert(core.pkey_private_der(priv))
+        assert.are.equal(0x30, der:byte(1))
+        assert.are.equal(priv, core.pkey_from_der(der))
+        assert.are.equal(pub, core.pkey_from_der(core.pkey_public_der(priv)))
+        assert.are.same({ nil, "invalid private key" }, { core.pkey_private_der(pub) })
+      end
+    end)
+
+    it("rejects malformed DER and PEM", function()
+      local der = core.pkey_private_der(key("ec-p256"))
+      local spki = core.pkey_public_der(key("ec-p256"))
+      for i, bad in ipairs({ "", "garbage", der .. "\0", der:sub(1, -2), spki .. "\0", flip(spki, 30) }) do
+        assert.are.same({ nil, "invalid key" }, { core.pkey_from_der(bad) }, i)
+      end
+      assert.are.same({ nil, "invalid key" }, { core.pkey_public_pem("-----BEGIN PUBLIC KEY-----\n") })
+      assert.are.same({ nil, "invalid private key" }, { core.pkey_private_der("") })
+    end)
+  end)
+
+  describe("sign and verify", function()
+    -- alg, key kind, hash (nil: raw messages only)
+    local cases = {
+      { "rsa-pss-sha256", "rsa2048", "sha256" }, { "rsa-pss-sha384", "rsa3072", "sha384" },
+      { "rsa-pss-sha512", "rsa4096", "sha512" }, { "rsa-pkcs1-sha256", "rsa2048", "sha256" },
+      { "rsa-pkcs1-sha384", "rsa2048", "sha384" }, { "rsa-pkcs1-sha512", "rsa3072", "sha512" },
+      { "ecdsa-sha256", "ec-p256", "sha256" }, { "ecdsa-sha384", "ec-p384", "sha384" },
+      { "ecdsa-sha512", "ec-p384", "sha512" }, { "ecdsa-sha256", "ec-secp256k1", "sha256" },
+      { "ecdsa-sha384", "ec-p256", "sha384" }, { "ecdsa-sha512", "ec-secp256k1", "sha512" },
+      { "sm2-sm3", "sm2", "sm3" }, { "ed25519", "ed25519", nil },
+    }
+    local msg = "message to sign"
+
+    -- What DIGEST mode takes for msg: the hash, or SM2's e = SM3(Z_A || M).
+    local function digest_of(alg, pem, hash)
+      if alg == "sm2-sm3" then
+        return core.sm2_za(pem, msg)
+      end
+      return core.digest(hash, msg)
+    end
+
+    for _, case in ipairs(cases) do
+      local alg, kind, hash = table.unpack(case)
+      it(alg .. " with " .. kind .. " in raw and digest mode", function()
+        local priv = key(kind)
+        local pub = core.pkey_public_pem(priv)
+        local sig = assert(core.sign(priv, alg, msg, false))
+        for _, k in ipairs({ pub, priv }) do
+          assert.is_true(core.verify(k, alg, msg, false, sig))
+        end
+        assert.is_false(core.verify(pub, alg, msg .. ".", false, sig))
+        assert.is_false(core.verify(pub, alg, msg, false, flip(sig, #sig // 2)))
+        assert.is_false(core.verify(pub, alg, msg, false, flip(sig)))
+        assert.is_false(core.verify(pub, alg, msg, false, ""))
+        assert.is_false(core.verify(pub, alg, msg, false, string.rep("\48", #sig)))
+        local other = core.pkey_derive(kind, "another seed")
+        assert.is_false(core.verify(other, alg, msg, false, sig))
+
+        if hash == nil then
+          assert.are.same({ nil, "the algorithm does not take a digest" },
+            { core.sign(priv, alg, core.digest("sha512", msg), true) })
+          assert.are.same({ nil, "the algorithm does not take a digest" },
+            { core.verify(pub, alg, core.digest("sha512", msg), true, sig) })
+          return
+        end
+        local d = digest_of(alg, pub, hash)
+        -- A raw-mode signature verifies as a digest-mode one, and back.
+        assert.is_true(core.verify(pub, alg, d, true, sig))
+        local dsig = assert(core.sign(priv, alg, d, true))
+        assert.is_true(core.verify(pub, alg, msg, false, dsig))
+        assert.is_true(core.verify(pub, alg, d, true, dsig))
+        -- The first byte: ECDSA keeps only the leftmost bits of a digest
+        -- longer than the order, so a change at the end may not count.
+        assert.is_false(core.verify(pub, alg, flip(d, 1), true, dsig))
+        assert.is_false(core.verify(pub, alg, d, true, flip(dsig, 10)))
+        for _, bad in ipairs({ d:sub(2), d .. "\0", "" }) do
+          assert.are.same({ nil, "digest length does not match the algorithm" },
+            { core.sign(priv, alg, bad, true) })
+          assert.are.same({ nil, "digest length does not match the algorithm" },
+            { core.verify(pub, alg, bad, true, dsig) })
+        end
+      end)
+    end
+
+    it("signs deterministically exactly where the scheme is deterministic", function()
+      local rsa, ec, ed = key("rsa2048"), key("ec-p256"), key("ed25519")
+      assert.are.equal(core.sign(rsa, "rsa-pkcs1-sha256", msg, false), core.sign(rsa, "rsa-pkcs1-sha256", msg, false))
+      assert.are.equal(core.sign(ed, "ed25519", msg, false), core.sign(ed, "ed25519", msg, false))
+      assert.are_not.equal(core.sign(rsa, "rsa-pss-sha256", msg, false), core.sign(rsa, "rsa-pss-sha256", msg, false))
+      assert.are_not.equal(core.sign(ec, "ecdsa-sha256", msg, false), core.sign(ec, "ecdsa-sha256", msg, false))
+    end)
+
+    it("keeps schemes, hashes and key types apart", function()
+      local rsa, ec = key("rsa2048"), key("ec-p256")
+      local pss = core.sign(rsa, "rsa-pss-sha256", msg, false)
+      assert.is_false(core.verify(rsa, "rsa-pkcs1-sha256", msg, false, pss))
+      assert.is_false(core.verify(rsa, "rsa-pss-sha384", msg, false, pss))
+      assert.is_false(core.verify(rsa, "rsa-pss-sha256", msg, false, core.sign(rsa, "rsa-pkcs1-sha256", msg, false)))
+      assert.is_false(core.verify(ec, "ecdsa-sha384", msg, false, core.sign(ec, "ecdsa-sha256", msg, false)))
+      -- The same curve, but SM2 signs differently from ECDSA.
+      local mismatched = {
+        { ec, "rsa-pss-sha256" }, { rsa, "ecdsa-sha256" }, { key("sm2"), "ecdsa-sha256" },
+        { ec, "sm2-sm3" }, { rsa, "ed25519" }, { key("ed25519"), "ecdsa-sha256" },
+      }
+      for i, m in ipairs(mismatched) do
+        assert.are.same({ nil, "key does not support the algorithm" }, { core.sign(m[1], m[2], msg, false) }, i)
+        assert.are.same({ nil, "key does not support the algorithm" },
+          { core.verify(core.pkey_public_pem(m[1]), m[2], msg, false, "sig") }, i)
+      end
+    end)
+
+    it("reports bad keys and names and raises on bad argument types", function()
+      local pub = core.pkey_public_pem(key("ec-p256"))
+      assert.are.same({ nil, "invalid private key" }, { core.sign(pub, "ecdsa-sha256", msg, false) })
+      assert.are.same({ nil, "invalid key" }, { core.verify("junk", "ecdsa-sha256", msg, false, "sig") })
+      assert.are.same({ nil, "unsupported signature algorithm" }, { core.sign(key("ec-p256"), "ecdsa-md5", msg, false) })
+      assert.are.same({ nil, "unsupported signature algorithm" }, { core.verify(pub, "dsa", msg, false, "sig") })
+      assert.has_error(function() core.sign(key("ec-p256"), "ecdsa-sha256", msg) end)
+      assert.has_error(function() core.sign(key("ec-p256"), "ecdsa-sha256", msg, 1) end)
+      assert.has_error(function() core.verify(pub, "ecdsa-sha256", msg, false) end)
+      assert.has_error(function() core.verify(pub, "ecdsa-sha256", msg, "no", "sig") end)
+    end)
+
+    it("agrees with the openssl CLI on RSA-PSS (salt = digest length) and ECDSA", function()
+      local rsa, ec = key("rsa3072"), key("ec-p256")
+      local rsa_pub, ec_pub = core.pkey_public_pem(rsa), core.pkey_public_pem(ec)
+      local pss = core.sign(rsa, "rsa-pss-sha384", msg, false)
+      local pss_opts = "-sigopt rsa_padding_mode:pss -sigopt rsa_mgf1_md:sha384 -sigopt rsa_pss_saltlen:"
+      local ok = cli({ key = rsa_pub, msg = msg, sig = pss },
+        "dgst -sha384 -verify $key " .. pss_opts .. "48 -signature $sig $msg")
+      if ok == nil then
+        pending("openssl binary not available")
+        return
+      end
+      assert.is_true(ok)
+      -- The CLI does check the salt length: 47 must fail.
+      assert.is_false((cli({ key = rsa_pub, msg = msg, sig = pss },
+        "dgst -sha384 -verify $key " .. pss_opts .. "47 -signature $sig $msg")))
+      assert.is_true((cli({ key = rsa_pub, msg = msg, sig = core.sign(rsa, "rsa-pss-sha256", core.digest("sha256", msg), true) },
+        "dgst -sha256 -verify $key -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 -signature $sig $msg")))
+      assert.is_true((cli({ key = ec_pub, msg = msg, sig = core.sign(ec, "ecdsa-sha384", msg, false) },
+        "dgst -sha384 -verify $key -signature $sig $msg")))
+      assert.is_false((cli({ key = ec_pub, msg = msg .. ".", sig = core.sign(ec, "ecdsa-sha384", msg, false) },
+        "dgst -sha384 -verify $key -signature $sig $msg")))
+      -- And the CLI's signatures verify here.
+      local _, out = cli({ key = rsa, msg = msg, sig = "" }, "dgst -sha512 -sign $key -out $sig $msg")
+      assert.is_true(core.verify(rsa_pub, "rsa-pkcs1-sha512", msg, false, out.sig))
+      _, out = cli({ key = ec, msg = msg, sig = "" }, "dgst -sha256 -sign $key -out $sig $msg")
+      assert.is_true(core.verify(ec_pub, "ecdsa-sha256", core.digest("sha256", msg), true, out.sig))
+    end)
+  end)
+
+  describe("sm2", function()
+    local msg = "message to sign"
+    -- GB/T 32918.2-2016 example on the recommended curve, default ID:
+    -- d_A, its public key, Z_A, e for M = "message digest" and (r, s).
+    local d_a = x("3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8")
+    local p_a = x([[09F9DF311E5421A150DD7D161E4BC5C672179FAD1833FC076BB08FF356F35020
+      CCEA490CE26775A52DC6EA718CC1AA600AED05FBF35E084A6632F6072DA9AD13]])
+    local z_a = "b2e14c5c79c6df5b85f4fe7ed8db7a262b9da7e07ccb0ea9f4747b8ccda8a4f3"
+    local e = "f0b43e94ba45accaace692ed534382eb17e6ab5a19ce7b31f4486fdfc0d28640"
+    local r = x("F5A03B0648D2C4630EEAC513E1BB81A15944DA3827D5B74143AC7EACEEE720B3")
+    local s = x("B1B6AA29DF212FD8763182BC0D421CA1BB9038FD1F7F42D4840B69C485BBC1AA")
+    -- SEQUENCE { INTEGER r, INTEGER s }, both with a 0x00 sign byte.
+    local example_sig = "\48\70\2\33\0" .. r .. "\2\33\0" .. s
+    -- PKCS#8 { 0, { id-ecPublicKey, sm2p256v1 }, ECPrivateKey { 1, d_A } }:
+    -- OpenSSL computes the public key itself.
+    local example_key = "\48\65\2\1\0\48\19\6\7" .. x("2a8648ce3d0201") .. "\6\8" .. x("2a811ccf5501822d")
+      .. "\4\39\48\37\2\1\1\4\32" .. d_a
+    -- The curve's a, b, xG, yG (GB/T 32918.5).
+    local curve = x([[FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC
+      28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93
+      32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7
+      BC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0]])
+
+    it("matches the GB/T 32918.2 signature example", function()
+      local pem = assert(core.pkey_from_der(example_key))
+      local pub = core.pkey_public_pem(pem)
+      assert.are.equal(hex(p_a), hex(core.pkey_public_der(pub):sub(-64)))
+      assert.are.equal(z_a, hex(core.digest("sm3", "\0\128" .. "1234567812345678" .. curve .. p_a)))
+      assert.are.equal(e, hex(core.sm2_za(pub, "message digest")))
+      assert.are.equal(e, hex(core.sm2_za(pem, "message digest")))
+      assert.is_true(core.verify(pub, "sm2-sm3", "message digest", false, example_sig))
+      assert.is_true(core.verify(pub, "sm2-sm3", x(e), true, example_sig))
+      assert.is_false(core.verify(pub, "sm2-sm3", "message digesT", false, example_sig))
+      assert.is_false(core.verify(pub, "sm2-sm3", core.digest("sm3", "message digest"), true, example_sig))
+    end)
+
+    it("computes e over Z_A of the key's own public point", function()
+      local priv = key("sm2")
+      local pub = core.pkey_public_pem(priv)
+      local z = core.digest("sm3", "\0\128" .. "1234567812345678" .. curve .. core.pkey_public_der(pub):sub(-64))
+      assert.are.equal(hex(core.digest("sm3", z .. "m")), hex(core.sm2_za(pub, "m")))
+      assert.are.equal(hex(core.digest("sm3", z)), hex(core.sm2_za(priv, "")))
+      assert.are_not.equal(core.sm2_za(pub, "m"), core.sm2_za(core.pkey_derive("sm2", "other"), "m"))
+      assert.are.same({ nil, "key does not support the algorithm" }, { core.sm2_za(key("ec-p256"), "m") })
+      assert.are.same({ nil, "invalid key" }, { core.sm2_za("junk", "m") })
+      assert.has_error(function() core.sm2_za(pub) end)
+    end)
+
+    it("agrees with the openssl CLI and its distinguishing ID", function()
+      local priv = key("sm2")
+      local pub = core.pkey_public_pem(priv)
+      local verify_cmd = "dgst -sm3 -verify $key -sigopt distid:1234567812345678 -signature $sig $msg"
+      local ok = cli({ key = pub, msg = msg, sig = core.sign(priv, "sm2-sm3", msg, false) }, verify_cmd)
+      if ok == nil then
+        pending("openssl binary not available")
+        return
+      end
+      assert.is_true(ok)
+      assert.is_true((cli({ key = pub, msg = msg, sig = core.sign(priv, "sm2-sm3", core.sm2_za(pub, msg), true) },
+        verify_cmd)))
+      assert.is_false((cli({ key = pub, msg = msg .. ".", sig = core.sign(priv, "sm2-sm3", msg, false) },
+        verify_cmd)))
+      local _, out = cli({ key = priv, msg = msg, sig = "" },
+        "dgst -sm3 -sign $key -sigopt distid:1234567812345678 -out $sig $msg")
+      assert.is_true(core.verify(pub, "sm2-sm3", msg, false, out.sig))
+      assert.is_true(core.verify(pub, "sm2-sm3", core.sm2_za(pub, msg), true, out.sig))
+      -- Another ID gives another Z_A, so the signature no longer verifies.
+      _, out = cli({ key = priv, msg = msg, sig = "" },
+        "dgst -sm3 -sign $key -sigopt distid:ALICE123@YAHOO.COM -out $sig $msg")
+      assert.is_true(#out.sig > 0)
+      assert.is_false(core.verify(pub, "sm2-sm3", msg, false, out.sig))
+    end)
+  end)
+
   describe("equal", function()
     it("compares contents and lengths", function()
       assert.is_true(core.equal("abc", "abc"))
