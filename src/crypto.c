@@ -549,6 +549,7 @@ static const struct {
     {"ec-p256", "EC", "P-256", 0, NID_X9_62_prime256v1},
     {"ec-p384", "EC", "P-384", 0, NID_secp384r1},
     {"ec-secp256k1", "EC", "secp256k1", 0, NID_secp256k1},
+    {"ec-p521", "EC", "P-521", 0, NID_secp521r1},
     {"sm2", "SM2", NULL, 0, NID_sm2},
 };
 

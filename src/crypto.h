@@ -82,7 +82,7 @@ int crypto_cipher(const char *cipher, const void *key, size_t keylen,
                   const void *in, size_t inlen, int encrypt,
                   unsigned char *out, size_t *outlen, const char **err);
 
-/* kind: rsa2048 rsa3072 rsa4096 ec-p256 ec-p384 ec-secp256k1 sm2.
+/* kind: rsa2048 rsa3072 rsa4096 ec-p256 ec-p384 ec-secp256k1 ec-p521 sm2.
  * Private key as unencrypted PKCS#8 PEM, public key as SPKI PEM. */
 int crypto_pkey_generate(const char *kind,
                          char **priv, size_t *privlen,
