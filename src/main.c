@@ -25,6 +25,7 @@ struct options {
     long max_body;
     long script_ms;
     long request_timeout_ms;
+    const char *admin_token;
 };
 
 static void
@@ -38,6 +39,8 @@ usage(FILE *out)
         "                          port 0 picks a free port\n"
         "  --scenario FILE         scenario to load (default\n"
         "                          scenarios/default.lua of this checkout)\n"
+        "  --admin-token TOKEN     require 'Authorization: Bearer TOKEN'\n"
+        "                          on /_kmsemu/ (default: loopback only)\n"
         "  --lua-dir DIR           where the kmsemu Lua modules live\n"
         "                          (default lua/ of this checkout)\n"
         "  --threads N             HTTP worker threads; each keep-alive\n"
@@ -102,6 +105,8 @@ parse_args(int argc, char **argv, struct options *o)
             o->listen = v;
         else if (strcmp(a, "--scenario") == 0)
             o->scenario = v;
+        else if (strcmp(a, "--admin-token") == 0)
+            o->admin_token = v;
         else if (strcmp(a, "--lua-dir") == 0)
             o->lua_dir = v;
         else if (strcmp(a, "--threads") == 0) {
@@ -155,7 +160,7 @@ main(int argc, char **argv)
 {
     struct options o = {
         KMS_DEFAULT_LISTEN, NULL, NULL, KMS_DEFAULT_THREADS,
-        KMS_DEFAULT_MAX_BODY, KMS_DEFAULT_SCRIPT_MS, 30000,
+        KMS_DEFAULT_MAX_BODY, KMS_DEFAULT_SCRIPT_MS, 30000, NULL,
     };
     char root[PATH_MAX], lua_dir[PATH_MAX + 8], scenario[PATH_MAX + 32];
     char err[1024] = "", url[200];
@@ -187,6 +192,7 @@ main(int argc, char **argv)
     vc.lua_dir = o.lua_dir;
     vc.scenario = o.scenario;
     vc.script_ms = o.script_ms;
+    vc.admin_token = o.admin_token;
     if ((vm = vm_create(&vc, err, sizeof(err))) == NULL) {
         fprintf(stderr, "kmsemu: %s\n", err);
         return 2;

@@ -141,7 +141,7 @@ vm_paths(lua_State *L, const char *lua_dir)
     lua_pop(L, 1);
 }
 
-/* require("kmsemu").start{scenario = ...}; returns 0 or -1 with err set. */
+/* require("kmsemu").start{scenario = ..., admin_token = ...}; returns 0 or -1 with err set. */
 static int
 vm_start(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen)
 {
@@ -162,6 +162,10 @@ vm_start(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen)
     if (cfg->scenario != NULL) {
         lua_pushstring(L, cfg->scenario);
         lua_setfield(L, -2, "scenario");
+    }
+    if (cfg->admin_token != NULL) {
+        lua_pushstring(L, cfg->admin_token);
+        lua_setfield(L, -2, "admin_token");
     }
     if (vm_pcall(vm, 1, cfg->script_ms * 10, 0) != LUA_OK)
         goto fail;

@@ -37,6 +37,10 @@ local function new(code, detail, vendor)
   return setmetatable({ code = code, detail = detail, vendor = vendor }, mt)
 end
 
+-- The error table without raising it, for an error decided before any
+-- operation runs (an injected fault).
+M.new = new
+
 function M.raise(code, detail)
   assert(M.codes[code], "unknown neutral error code " .. tostring(code))
   error(new(code, detail), 0)

@@ -1,18 +1,26 @@
 -- The entry point the C core calls: start() once, handle() per request.
--- It tells the dialects apart and hands each request to one of them; the
--- dialect answers in its cloud's exact shape, errors included.
+-- It sends /_kmsemu/ to the admin API and tells the dialects apart; the
+-- dialect answers in its cloud's exact shape, errors included. Around the
+-- dialect run the scenario's faults (before) and shaping hooks (after),
+-- and every call is journaled.
+local admin = require "kmsemu.admin"
+local call = require "kmsemu.call"
+local faults = require "kmsemu.faults"
 local scenario = require "kmsemu.scenario"
+local shaping = require "kmsemu.shaping"
 local huawei = require "kmsemu.dialect.huawei"
 local tencent = require "kmsemu.dialect.tencent"
 
 local M = {}
 
 local world
+local admin_token
 
 -- Loads the scenario. Returns nothing on success, or the error message.
 function M.start(opts)
+  admin_token = opts.admin_token
   if not opts.scenario then
-    world = { credentials = {}, keys = require("kmsemu.keystore").new(scenario.DEFAULT_SEED) }
+    world = scenario.empty()
     return
   end
   local w, err = scenario.load(opts.scenario)
@@ -28,13 +36,62 @@ end
 local function dialect_of(req)
   if req.path == "/" and (req.method == "POST" or req.headers["x-tc-action"]
       or ("&" .. req.query):find("&Action=")) then
-    return tencent
+    return "tencent", tencent
   end
-  return huawei
+  return "huawei", huawei
 end
 
+local function journal(c, res, fired, started)
+  local err = call.error_code(c.dialect, res)
+  world.journal:record {
+    time = os.time(), dialect = c.dialect, action = c.action, neutral = c.neutral,
+    key_id = c.key_id, caller = c.caller, status = res.status, error = err,
+    faults = fired.ids,
+    -- Lua's own time (os.clock: CPU, the lock is held) plus the injected delay.
+    latency_ms = math.floor((os.clock() - started) * 1000 + 0.5) + fired.delay_ms,
+  }
+  world.metrics:observe(c.dialect, c.action, res.status, fired.ids)
+end
+
+-- What the admin API may do to the router's state.
+local control = {
+  world = function() return world end,
+  admin_token = function() return admin_token end,
+  -- Back to the scenario's initial state: keys, faults, journal, counters.
+  reset = function()
+    if not world.path then
+      world = scenario.empty()
+      return true
+    end
+    local w, err = scenario.load(world.path)
+    if not w then
+      return nil, err
+    end
+    world = w
+    return true
+  end,
+}
+
 function M.handle(req)
-  return dialect_of(req).handle(world, req)
+  if req.path:sub(1, #admin.PREFIX) == admin.PREFIX then
+    return admin.handle(control, req)
+  end
+  local started = os.clock()
+  local name, dialect = dialect_of(req)
+  local c = call.describe(name, dialect, req)
+  local fired = world.faults:apply(world, c, req)
+  local res
+  if fired.error then
+    res = dialect.fail(faults.error_for(fired.error, name), c.action)
+  else
+    res = dialect.handle(world, req)
+  end
+  res = shaping.apply(world.hooks, c, req, res)
+  if fired.delay_ms > 0 then
+    res.delay_ms = fired.delay_ms
+  end
+  journal(c, res, fired, started)
+  return res
 end
 
 -- What a newcomer needs to point an SDK at this instance: the endpoint

@@ -16,8 +16,17 @@
 --   tencent_limits { rate = true|false, cmks =, per_second = { Action = n } }
 --   huawei_user { name =, ak =, sk =, password =, token =, user_id =,
 --                 domain_id =, project_id =, grantee = true|false }
+--   fault { dialect =, action =, key_id =, when = function(req),
+--           nth = | first = | every = | times = (, after =) | probability =,
+--           error =, delay_ms = n or {min, max}, state = }   (kmsemu.faults)
+--   on(dialect, action, function(req, res) ... return res end) (kmsemu.shaping)
+--   journal.count{...}, journal.query{...}: the requests so far (kmsemu.journal)
 local core = require "kmsemu.core"
+local faults = require "kmsemu.faults"
+local journal = require "kmsemu.journal"
 local keystore = require "kmsemu.keystore"
+local metrics = require "kmsemu.metrics"
+local shaping = require "kmsemu.shaping"
 
 local M = {}
 
@@ -208,8 +217,9 @@ local function where(path)
   return ("%s:%d"):format(path, info and info.currentline or 0)
 end
 
--- Runs the file and returns what it declared, or nil and an error.
-local function run(path)
+-- Runs the file and returns what it declared, or nil and an error. The
+-- journal exists before the file runs: its hooks and predicates read it.
+local function run(path, jrnl)
   local f, err = io.open(path, "rb")
   if not f then
     return nil, err
@@ -217,8 +227,22 @@ local function run(path)
   local src = f:read("a")
   f:close()
 
-  local d = { cmks = {}, huawei_users = {} }
-  local decl = {}
+  local d = { cmks = {}, huawei_users = {}, faults = {}, hooks = {} }
+  local decl = { journal = jrnl:view() }
+  function decl.fault(f)
+    local e = faults.check(f)
+    if e then
+      error(e, 2)
+    end
+    d.faults[#d.faults + 1] = f
+  end
+  function decl.on(dialect, action, fn)
+    local e = shaping.check(dialect, action, fn)
+    if e then
+      error(e, 2)
+    end
+    d.hooks[#d.hooks + 1] = { dialect = dialect, action = action, fn = fn }
+  end
   function decl.seed(s)
     if type(s) ~= "string" or s == "" then
       error("seed takes a non-empty string", 2)
@@ -287,9 +311,26 @@ local function owner_of(c, creds)
   return c.region or (creds.tencent and creds.tencent.region) or M.DEFAULT_REGION
 end
 
--- Builds the world a scenario describes: credentials and a key store.
+-- The parts of a world that the harness adds to every one: faults drawn
+-- from the seed, shaping hooks, the journal and the counters.
+local function harness(w, seed, jrnl)
+  w.faults = faults.new(seed)
+  w.hooks = w.hooks or {}
+  w.journal = jrnl or journal.new()
+  w.metrics = metrics.new()
+  return w
+end
+
+-- The world with no scenario: no credentials, no keys.
+function M.empty()
+  return harness({ credentials = {}, keys = keystore.new(M.DEFAULT_SEED) }, M.DEFAULT_SEED)
+end
+
+-- Builds the world a scenario describes: credentials, a key store, its
+-- faults and hooks.
 function M.load(path)
-  local d, err = run(path)
+  local jrnl = journal.new()
+  local d, err = run(path, jrnl)
   if not d then
     return nil, err
   end
@@ -323,8 +364,12 @@ function M.load(path)
       keys:rotate(key)
     end
   end
-  return { path = path, credentials = creds, keys = keys, huawei_users = d.huawei_users,
-           tencent_limits = d.tencent_limits }
+  local w = harness({ path = path, credentials = creds, keys = keys, huawei_users = d.huawei_users,
+           tencent_limits = d.tencent_limits, hooks = d.hooks }, d.seed or M.DEFAULT_SEED, jrnl)
+  for _, f in ipairs(d.faults) do
+    w.faults:add(f)
+  end
+  return w
 end
 
 return M

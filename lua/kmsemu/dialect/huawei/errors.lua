@@ -8,6 +8,7 @@ local M = {}
 M.CATALOG = {
   ["APIGW.0101"] = { 404, "The API does not exist or has not been published in the environment" },
   ["APIGW.0301"] = { 401, "Incorrect IAM authentication information" },
+  ["APIGW.0308"] = { 429, "The throttling threshold has been reached" },
   ["KMS.0101"] = { 500, "kms error." },
   ["KMS.0202"] = { 400, "Invalid JSON format of the request message." },
   ["KMS.0204"] = { 400, "Parameters missing in the request message." },

@@ -206,6 +206,19 @@ local function root(world, req, headers)
   end
 end
 
+-- The operation a request names, or nil; reads nothing else, changes
+-- nothing (the router asks before faults run).
+function M.action_of(req)
+  local rest = req.path:match("^/v1%.0/[^/]+/kms/(.+)$")
+  local r = rest and match(req.method, rest)
+  return r and r.op
+end
+
+-- A whole error response for a raised error table (an injected fault).
+function M.fail(e, action)
+  return fail(e, { ["Content-Type"] = "application/json", ["X-Request-Id"] = request_id() }, action)
+end
+
 function M.handle(world, req)
   local headers = { ["Content-Type"] = "application/json", ["X-Request-Id"] = request_id() }
   local r = root(world, req, headers)

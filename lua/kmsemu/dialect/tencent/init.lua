@@ -121,20 +121,35 @@ local function respond(body)
   return { status = 200, headers = HEADERS, body = json.encode { Response = body } }
 end
 
+-- A whole error response for a raised error table (also an injected fault).
+function M.fail(e, action)
+  local code, message = render.render(action, e)
+  return respond { Error = { Code = code, Message = message }, RequestId = util.uuid() }
+end
+
+-- The action a request names (X-TC-Action, or a v1 Action parameter), or
+-- nil; reads nothing else, changes nothing.
+function M.action_of(req)
+  if not is_v1(req) then
+    return req.headers["x-tc-action"]
+  end
+  local form = req.method == "GET" and req.query or req.body
+  local action = ("&" .. form):match("&Action=([^&]*)")
+  return action and util.uri_decode(action)
+end
+
 function M.handle(world, req)
   local state = {}
   local ok, out = pcall(dispatch, world, req, state)
-  local rid = util.uuid()
   if ok then
-    out.RequestId = rid
+    out.RequestId = util.uuid()
     return respond(out)
   end
   if not errors.is(out) then
     io.stderr:write("kmsemu: tencent ", tostring(state.action), ": ", tostring(out), "\n")
     out = { code = "InternalError", vendor = true }
   end
-  local code, message = render.render(state.action, out)
-  return respond { Error = { Code = code, Message = message }, RequestId = rid }
+  return M.fail(out, state.action)
 end
 
 return M

@@ -1,0 +1,188 @@
+-- The admin API under /_kmsemu/: JSON in and out (metrics in Prometheus
+-- text). Neither cloud has a path there: Huawei's start /v1.0 or /v3,
+-- Tencent's is "/". Loopback callers only, unless the process was started
+-- with --admin-token, which then requires "Authorization: Bearer TOKEN"
+-- from anyone.
+local core = require "kmsemu.core"
+local faults = require "kmsemu.faults"
+local keystore = require "kmsemu.keystore"
+local util = require "kmsemu.util"
+
+local M = {}
+
+M.PREFIX = "/_kmsemu/"
+
+local function reply(status, body)
+  return { status = status, headers = { ["Content-Type"] = "application/json" },
+           body = util.encode(body) }
+end
+
+local function refuse(status, message)
+  return reply(status, { error = message })
+end
+
+local function is_loopback(addr)
+  return addr == "::1" or addr:find("^127%.") ~= nil or addr:find("^::ffff:127%.") ~= nil
+end
+
+-- nil when the caller may proceed, else the refusal.
+local function authorize(control, req)
+  local token = control.admin_token()
+  if not token then
+    if is_loopback(req.remote_addr or "") then
+      return nil
+    end
+    return refuse(403, "the admin API answers loopback callers only (or start with --admin-token)")
+  end
+  local given = (req.headers.authorization or ""):match("^Bearer%s+(.+)$") or ""
+  -- core.equal takes the same time wherever the first difference is.
+  if not core.equal(given, token) then
+    return refuse(401, "missing or wrong bearer token")
+  end
+end
+
+-- JSON numbers arrive as floats; the fault fields want integers.
+local function integers(t)
+  for k, v in pairs(t) do
+    if math.type(v) == "float" and math.tointeger(v) then
+      t[k] = math.tointeger(v)
+    elseif type(v) == "table" then
+      integers(v)
+    end
+  end
+  return t
+end
+
+-- Query parameters as journal filters (status and since are numbers).
+local function filters(req)
+  local f = {}
+  for _, kv in ipairs(util.parse_query(req.query)) do
+    f[kv[1]] = kv[2]
+  end
+  f.status = tonumber(f.status)
+  f.since = tonumber(f.since)
+  local limit = tonumber(f.limit)
+  f.limit = nil
+  return f, limit and math.tointeger(limit)
+end
+
+local function body(req)
+  local b = util.decode_object(req.body ~= "" and req.body or "{}")
+  return b and integers(b)
+end
+
+local H = {}
+
+function H.get_health(control)
+  return reply(200, { status = "ok", scenario = control.world().path or util.null })
+end
+
+function H.post_reset(control)
+  local ok, err = control.reset()
+  if not ok then
+    return refuse(500, err)
+  end
+  return reply(200, { status = "reset" })
+end
+
+function H.get_faults(control)
+  return reply(200, { faults = control.world().faults:describe() })
+end
+
+function H.post_faults(control, req)
+  local f = body(req)
+  if not f then
+    return refuse(400, "the body must be a JSON object")
+  end
+  local err = faults.check(f)
+  if err then
+    return refuse(400, err)
+  end
+  local added = control.world().faults:add(f)
+  return reply(201, { id = added.id })
+end
+
+function H.delete_faults(control, _, id)
+  local set = control.world().faults
+  if not id then
+    set:clear()
+    return reply(200, { status = "cleared" })
+  end
+  if not set:remove(id) then
+    return refuse(404, "no fault " .. id)
+  end
+  return reply(200, { status = "removed", id = id })
+end
+
+function H.get_journal(control, req)
+  local f, limit = filters(req)
+  local entries = control.world().journal:query(f, limit)
+  return reply(200, { entries = #entries > 0 and entries or util.null, count = #entries })
+end
+
+function H.get_journal_count(control, req)
+  return reply(200, { count = control.world().journal:count((filters(req))) })
+end
+
+function H.delete_journal(control)
+  control.world().journal:clear()
+  return reply(200, { status = "cleared" })
+end
+
+function H.get_keys(control)
+  local out = {}
+  for _, k in pairs(control.world().keys.keys) do
+    out[#out + 1] = { id = k.id, dialect = k.dialect, owner = k.owner, spec = k.spec, state = k.state }
+  end
+  table.sort(out, function(a, b) return a.dialect .. a.owner .. a.id < b.dialect .. b.owner .. b.id end)
+  return reply(200, { keys = #out > 0 and out or util.null })
+end
+
+function H.post_keys_state(control, req)
+  local b = body(req)
+  if not b or type(b.dialect) ~= "string" or type(b.owner) ~= "string" or type(b.id) ~= "string" then
+    return refuse(400, "the body must be {dialect, owner, id, state}")
+  end
+  if not keystore.STATES[b.state] then
+    return refuse(400, "state must be one of enabled, disabled, pending_deletion, pending_import, archived")
+  end
+  local key = control.world().keys:get(b.dialect, b.owner, b.id)
+  if not key then
+    return refuse(404, "no such key")
+  end
+  key.state = b.state
+  return reply(200, { id = key.id, state = key.state })
+end
+
+function H.get_metrics(control)
+  return { status = 200, headers = { ["Content-Type"] = "text/plain; version=0.0.4" },
+           body = control.world().metrics:render() }
+end
+
+-- "GET journal/count" -> H.get_journal_count; "DELETE faults/3" -> H.delete_faults("3").
+local function route(req)
+  local rest = req.path:sub(#M.PREFIX + 1):gsub("/$", "")
+  local method = req.method:lower()
+  local fn = H[method .. "_" .. rest:gsub("/", "_")]
+  if fn then
+    return fn
+  end
+  local id = rest:match("^faults/([^/]+)$")
+  if id and method == "delete" then
+    return H.delete_faults, id
+  end
+end
+
+function M.handle(control, req)
+  local refused = authorize(control, req)
+  if refused then
+    return refused
+  end
+  local fn, id = route(req)
+  if not fn then
+    return refuse(404, "no admin operation " .. req.method .. " " .. req.path)
+  end
+  return fn(control, req, id)
+end
+
+return M

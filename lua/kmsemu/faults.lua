@@ -1,0 +1,247 @@
+-- Fault injection: rules that pick some calls (by dialect, action, key id
+-- or a predicate) and, on a trigger (the nth call, the first N, every
+-- k-th, N in a row, a seeded probability), answer them with an error,
+-- delay them, or change a key's state before the call runs.
+--
+-- Faults run in the router under the Lua lock; a delay is only returned as
+-- a decision (delay_ms) that the C core sleeps after unlocking.
+local actions = require "kmsemu.actions"
+local errors = require "kmsemu.errors"
+local huawei_errors = require "kmsemu.dialect.huawei.errors"
+local keystore = require "kmsemu.keystore"
+local prng = require "kmsemu.prng"
+
+local M = {}
+
+M.FIELDS = {
+  id = true, dialect = true, action = true, key_id = true, when = true,
+  nth = true, first = true, every = true, times = true, after = true, probability = true,
+  error = true, delay_ms = true, state = true,
+}
+
+local TRIGGERS = { "nth", "first", "every", "times", "probability" }
+
+-- Neutral error names, as the neutral code both dialects render, or as
+-- each dialect's own code where the neutral model has none.
+M.NEUTRAL_ERRORS = {
+  disabled = { code = "KEY_DISABLED" },
+  not_found = { code = "KEY_NOT_FOUND" },
+  pending_deletion = { code = "KEY_PENDING_DELETION" },
+  throttled = { huawei = "APIGW.0308", tencent = "RequestLimitExceeded" },
+  internal = { huawei = "KMS.0101", tencent = "InternalError" },
+}
+
+-- The dialect a vendor code belongs to: Huawei's are "KMS.0209" or
+-- "APIGW.0308"; anything else is Tencent's ("ResourceUnavailable.CmkDisabled").
+local function vendor_dialect(code)
+  return code:find("^[A-Z]+%.%d+$") and "huawei" or "tencent"
+end
+
+local function check_count(f, name)
+  local v = f[name]
+  if v ~= nil and (math.type(v) ~= "integer" or v < (name == "after" and 0 or 1)) then
+    return ("fault.%s must be a %s integer"):format(name, name == "after" and "non-negative" or "positive")
+  end
+end
+
+local function check_trigger(f)
+  local seen
+  for _, t in ipairs(TRIGGERS) do
+    if f[t] ~= nil then
+      if seen then
+        return ("fault: %s and %s are two triggers; give one"):format(seen, t)
+      end
+      seen = t
+    end
+  end
+  for _, name in ipairs { "nth", "first", "every", "times", "after" } do
+    local e = check_count(f, name)
+    if e then
+      return e
+    end
+  end
+  if f.after ~= nil and f.times == nil then
+    return "fault.after goes with times"
+  end
+  local p = f.probability
+  if p ~= nil and (type(p) ~= "number" or p < 0 or p > 1) then
+    return "fault.probability must be a number from 0 to 1"
+  end
+end
+
+local function check_error(f)
+  local e = f.error
+  if e == nil or M.NEUTRAL_ERRORS[e] then
+    return nil
+  end
+  if type(e) ~= "string" or e == "" then
+    return "fault.error must be a string"
+  end
+  local d = vendor_dialect(e)
+  if f.dialect and f.dialect ~= d then
+    return ("fault.error '%s' is a %s code, but the fault is for %s"):format(e, d, f.dialect)
+  end
+  if d == "huawei" and not huawei_errors.CATALOG[e] then
+    return ("fault.error '%s' is not a Huawei KMS or gateway code kmsemu knows"):format(e)
+  end
+end
+
+local function check_delay(d)
+  if d == nil or (math.type(d) == "integer" and d >= 0) then
+    return nil
+  end
+  if type(d) == "table" and math.type(d[1]) == "integer" and math.type(d[2]) == "integer"
+      and d[1] >= 0 and d[1] <= d[2] then
+    return nil
+  end
+  return "fault.delay_ms must be a non-negative integer or {min, max}"
+end
+
+-- Returns an error message for a bad fault declaration, or nil.
+function M.check(f)
+  if type(f) ~= "table" then
+    return "fault takes a table"
+  end
+  for k in pairs(f) do
+    if not M.FIELDS[k] then
+      return ("fault: unknown field '%s'"):format(tostring(k))
+    end
+  end
+  if f.dialect ~= nil and f.dialect ~= "huawei" and f.dialect ~= "tencent" then
+    return "fault.dialect must be \"huawei\" or \"tencent\""
+  end
+  for _, name in ipairs { "action", "key_id" } do
+    if f[name] ~= nil and (type(f[name]) ~= "string" or f[name] == "") then
+      return ("fault.%s must be a non-empty string"):format(name)
+    end
+  end
+  if f.when ~= nil and type(f.when) ~= "function" then
+    return "fault.when must be a function(req)"
+  end
+  if f.state ~= nil and not keystore.STATES[f.state] then
+    return ("fault.state '%s' is not a key state"):format(tostring(f.state))
+  end
+  if f.error == nil and f.delay_ms == nil and f.state == nil then
+    return "fault needs an effect: error, delay_ms or state"
+  end
+  return check_trigger(f) or check_error(f) or check_delay(f.delay_ms)
+end
+
+local Set = {}
+Set.__index = Set
+
+-- A set of faults drawing from a generator seeded by the scenario's seed.
+function M.new(seed)
+  return setmetatable({ list = {}, next_id = 1, rng = prng.new(seed or "kmsemu") }, Set)
+end
+
+-- Adds a checked fault; returns it. A vendor code also limits the fault
+-- to the dialect it belongs to.
+function Set:add(f)
+  local fault = { calls = 0, fired = 0 }
+  for k, v in pairs(f) do
+    fault[k] = v
+  end
+  if fault.error and not M.NEUTRAL_ERRORS[fault.error] then
+    fault.dialect = vendor_dialect(fault.error)
+  end
+  fault.id = fault.id and tostring(fault.id) or tostring(self.next_id)
+  self.next_id = self.next_id + 1
+  self.list[#self.list + 1] = fault
+  return fault
+end
+
+function Set:remove(id)
+  for i, f in ipairs(self.list) do
+    if f.id == id then
+      table.remove(self.list, i)
+      return true
+    end
+  end
+  return false
+end
+
+function Set:clear()
+  self.list = {}
+end
+
+local function matches(f, call, req)
+  return (f.dialect == nil or f.dialect == call.dialect)
+    and actions.matches(f.action, call.neutral, call.action)
+    and (f.key_id == nil or f.key_id == call.key_id)
+    and (f.when == nil or f.when(req) and true or false)
+end
+
+-- Counts the call against the fault and says whether it fires now.
+local function triggered(self, f)
+  f.calls = f.calls + 1
+  local n = f.calls
+  if f.nth then
+    return n == f.nth
+  elseif f.first then
+    return n <= f.first
+  elseif f.every then
+    return n % f.every == 0
+  elseif f.times then
+    local after = f.after or 0
+    return n > after and n <= after + f.times
+  elseif f.probability then
+    return self.rng:float() < f.probability
+  end
+  return true
+end
+
+-- The error table a dialect renders for a fault's `error`.
+function M.error_for(name, dialect)
+  local n = M.NEUTRAL_ERRORS[name]
+  if n and n.code then
+    return errors.new(n.code)
+  end
+  return errors.new(n and n[dialect] or name, nil, true)
+end
+
+local function set_state(world, call, state)
+  for _, key in pairs(world.keys.keys) do
+    if key.dialect == call.dialect and key.id == call.key_id then
+      key.state = state
+    end
+  end
+end
+
+-- Runs every fault against one call, in declaration order. Returns what
+-- fired: { ids = {...}, error = name|nil, delay_ms = n }. Every effect of
+-- every fault that fires applies; the first error wins.
+function Set:apply(world, call, req)
+  local out = { ids = {}, delay_ms = 0 }
+  for _, f in ipairs(self.list) do
+    if matches(f, call, req) and triggered(self, f) then
+      f.fired = f.fired + 1
+      out.ids[#out.ids + 1] = f.id
+      out.error = out.error or f.error
+      if f.state and call.key_id then
+        set_state(world, call, f.state)
+      end
+      local d = f.delay_ms
+      if type(d) == "table" then
+        d = self.rng:int(d[1], d[2])
+      end
+      out.delay_ms = out.delay_ms + (d or 0)
+    end
+  end
+  return out
+end
+
+-- The faults as JSON-friendly tables (a predicate shows as when = true).
+function Set:describe()
+  local out = {}
+  for _, f in ipairs(self.list) do
+    local d = {}
+    for k, v in pairs(f) do
+      d[k] = type(v) == "function" or v
+    end
+    out[#out + 1] = d
+  end
+  return out
+end
+
+return M

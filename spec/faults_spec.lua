@@ -1,0 +1,251 @@
+-- Fault injection through the router: each trigger and each effect, as
+-- the dialect's client would see it, and the seeded probability replayed.
+local cjson = require "cjson"
+local client = require "support.client"
+local kmsemu = require "kmsemu"
+local scenario = require "kmsemu.scenario"
+
+local HW_KEY = "0d0466b0-e727-4d9c-b35d-f84bb474a37f"
+local HW_FLIPS = "5f3c2a10-6b7d-4e8f-9a01-23456789abcd"
+local TC_KEY = "23e80852-1e38-11e9-b129-5cb9019b4b01"
+
+local function start(path)
+  assert(kmsemu.start { scenario = path } == nil)
+end
+
+-- Writes a scenario to a temporary file: the shipped errors scenario's
+-- credentials and keys followed by `extra`.
+local function scenario_with(extra)
+  local f = assert(io.open("scenarios/faults/throttling.lua", "rb"))
+  local base = f:read("a"):gsub("\nfault {.-}\n", "\n")
+  f:close()
+  local path = os.tmpname()
+  f = assert(io.open(path, "wb"))
+  f:write(base, "\n", extra, "\n")
+  f:close()
+  return path
+end
+
+-- Sends a signed request with extra (unsigned) headers through the router.
+local function send(req, headers)
+  for k, v in pairs(headers or {}) do
+    req.headers[k] = v
+  end
+  return kmsemu.handle(req)
+end
+
+local function tc(action, params, headers)
+  local res = send(client.tencent { action = action, params = params }, headers)
+  assert.are.equal(200, res.status)
+  return cjson.decode(res.body).Response, res
+end
+
+local function tc_code(action, params, headers)
+  local r = tc(action, params, headers)
+  return r.Error and r.Error.Code or "ok"
+end
+
+local function hw(action, body, headers)
+  local res = send(client.huawei { action = action, body = body }, headers)
+  return res.status, res.body ~= "" and cjson.decode(res.body) or nil, res
+end
+
+local function gdk_tc()
+  return tc_code("GenerateDataKey", { KeyId = TC_KEY, KeySpec = "AES_256" })
+end
+
+local function gdk_hw(key)
+  return hw("create-datakey", { key_id = key or HW_KEY, datakey_length = "256" })
+end
+
+describe("fault triggers and effects (scenarios/faults/errors.lua)", function()
+  before_each(function() start("scenarios/faults/errors.lua") end)
+
+  it("nth: only the 3rd Tencent GenerateDataKey fails, with the vendor code", function()
+    assert.are.same({ "ok", "ok", "ResourceUnavailable.CmkDisabled", "ok" },
+      { gdk_tc(), gdk_tc(), gdk_tc(), gdk_tc() })
+    local r = tc("DescribeKey", { KeyId = TC_KEY })
+    assert.are.equal("Enabled", r.KeyMetadata.KeyState) -- an error, not a state change
+  end)
+
+  it("first: the first 2 Huawei decrypt-data calls get KMS.0101 nested with 500", function()
+    local _, c = hw("encrypt-data", { key_id = HW_KEY, plain_text = "secret" })
+    local statuses = {}
+    for i = 1, 3 do
+      local status, body = hw("decrypt-data", { cipher_text = c.cipher_text })
+      statuses[i] = status
+      if i <= 2 then
+        assert.are.same({ error = { error_code = "KMS.0101", error_msg = "kms error." } }, body)
+      else
+        assert.are.equal("secret", body.plain_text)
+      end
+    end
+    assert.are.same({ 500, 500, 200 }, statuses)
+  end)
+
+  it("when: a predicate on the request picks the calls, in both dialects", function()
+    local mark = { ["x-kmsemu-fail"] = "not-found" }
+    assert.are.equal("ResourceUnavailable.CmkNotFound",
+      tc_code("Encrypt", { KeyId = TC_KEY, Plaintext = "aGk=" }, mark))
+    assert.are.equal("ok", tc_code("Encrypt", { KeyId = TC_KEY, Plaintext = "aGk=" }))
+    local status, body = hw("encrypt-data", { key_id = HW_KEY, plain_text = "x" }, mark)
+    assert.are.equal(404, status)
+    assert.are.equal("KMS.0207", body.error.error_code)
+  end)
+
+  it("state: the 2nd call finds the key disabled, and so does every later one", function()
+    assert.are.equal(200, (gdk_hw(HW_FLIPS)))
+    local status, body = gdk_hw(HW_FLIPS)
+    assert.are.equal(400, status)
+    assert.are.equal("KMS.0209", body.error.error_code)
+    assert.are.equal("KMS.0209", select(2, gdk_hw(HW_FLIPS)).error.error_code)
+    assert.are.equal(200, (gdk_hw(HW_KEY))) -- other keys are untouched
+  end)
+end)
+
+describe("throttling (scenarios/faults/throttling.lua)", function()
+  before_each(function() start("scenarios/faults/throttling.lua") end)
+
+  it("times: Huawei's gateway throttles two calls in a row with a flat 429", function()
+    local status, body = gdk_hw()
+    assert.are.equal(429, status)
+    assert.are.equal("APIGW.0308", body.error_code)
+    assert.are.equal("The throttling threshold has been reached", body.error_msg)
+    assert.is_string(body.request_id)
+    assert.is_nil(body.error)
+    assert.are.equal(429, (gdk_hw()))
+    assert.are.equal(200, (gdk_hw()))
+  end)
+
+  it("every: each 3rd Tencent Encrypt is RequestLimitExceeded", function()
+    local got = {}
+    for i = 1, 6 do
+      got[i] = tc_code("Encrypt", { KeyId = TC_KEY, Plaintext = "aGk=" })
+    end
+    assert.are.same({ "ok", "ok", "RequestLimitExceeded", "ok", "ok", "RequestLimitExceeded" }, got)
+  end)
+
+  it("neutral action names match the dialect's own", function()
+    assert.are.equal("ok", gdk_tc()) -- the Huawei-only fault does not apply to Tencent
+  end)
+end)
+
+describe("fault options", function()
+  it("times with after: N calls in a row after the first ones", function()
+    start(scenario_with('fault { action = "GenerateDataKey", after = 1, times = 2, error = "internal" }'))
+    assert.are.same({ "ok", "InternalError", "InternalError", "ok" },
+      { gdk_tc(), gdk_tc(), gdk_tc(), gdk_tc() })
+  end)
+
+  it("a Huawei vendor code takes its catalog status and only applies to Huawei", function()
+    start(scenario_with('fault { action = "*", error = "KMS.0210" }'))
+    local status, body = gdk_hw()
+    assert.are.equal(400, status)
+    assert.are.same({ error_code = "KMS.0210",
+      error_msg = "The key is in Scheduled deletion state and cannot be used." }, body.error)
+    assert.are.equal("ok", gdk_tc())
+  end)
+
+  it("neutral pending_deletion follows the action's own Tencent code", function()
+    start(scenario_with('fault { action = "generate_data_key", error = "pending_deletion" }'))
+    assert.are.equal("ResourceUnavailable.KeyPendingDelete", gdk_tc())
+    assert.are.equal("KMS.0210", select(2, gdk_hw()).error.error_code)
+  end)
+
+  it("key_id limits a fault to one key", function()
+    start(scenario_with(('fault { key_id = %q, error = "disabled" }'):format(HW_KEY)))
+    assert.are.equal("KMS.0209", select(2, gdk_hw()).error.error_code)
+    assert.are.equal("ok", gdk_tc())
+  end)
+end)
+
+describe("latency faults (scenarios/faults/latency.lua)", function()
+  before_each(function() start("scenarios/faults/latency.lua") end)
+
+  it("returns a fixed delay for the C core to sleep, in both dialects", function()
+    assert.are.equal(300, select(3, gdk_hw()).delay_ms)
+    local _, res = tc("GenerateDataKey", { KeyId = TC_KEY, KeySpec = "AES_256" })
+    assert.are.equal(300, res.delay_ms)
+    local _, enc = tc("Encrypt", { KeyId = TC_KEY, Plaintext = "aGk=" })
+    assert.is_nil(enc.delay_ms)
+  end)
+
+  it("draws a uniform range from the seed: within bounds, not constant, replayable", function()
+    local function draws()
+      start("scenarios/faults/latency.lua")
+      local out = {}
+      for i = 1, 20 do
+        local _, res = tc("Decrypt", { CiphertextBlob = "bm90LWEtYmxvYg==" })
+        out[i] = res.delay_ms
+      end
+      return out
+    end
+    local a, b = draws(), draws()
+    assert.are.same(a, b)
+    local seen = {}
+    for _, d in ipairs(a) do
+      assert.is_true(d >= 50 and d <= 150, tostring(d))
+      seen[d] = true
+    end
+    assert.is_true(next(seen, next(seen)) ~= nil, "more than one value")
+  end)
+end)
+
+describe("seeded probability (scenarios/faults/flaky.lua)", function()
+  local function run()
+    start("scenarios/faults/flaky.lua")
+    local out = {}
+    for i = 1, 60 do
+      out[i] = gdk_tc()
+    end
+    return table.concat(out, ",")
+  end
+
+  it("fails the same calls on every load of the same seed", function()
+    local a, b = run(), run()
+    assert.are.equal(a, b)
+    local _, failures = a:gsub("InternalError", "")
+    assert.is_true(failures >= 4 and failures <= 24, "about one in five: " .. failures)
+  end)
+
+  it("fails other calls with another seed", function()
+    local a = run()
+    local path = os.tmpname()
+    local f = assert(io.open("scenarios/faults/flaky.lua", "rb"))
+    local src = f:read("a"):gsub('seed "flaky%-1"', 'seed "flaky-2"')
+    f:close()
+    f = assert(io.open(path, "wb"))
+    f:write(src)
+    f:close()
+    start(path)
+    local out = {}
+    for i = 1, 60 do
+      out[i] = gdk_tc()
+    end
+    assert.are_not.equal(a, table.concat(out, ","))
+  end)
+end)
+
+describe("fault declarations", function()
+  local bad = {
+    { 'fault { action = "encrypt", colour = "red", error = "internal" }', "unknown field 'colour'" },
+    { 'fault { nth = 2, first = 3, error = "internal" }', "nth and first are two triggers" },
+    { 'fault { action = "encrypt" }', "fault needs an effect" },
+    { 'fault { error = "KMS.9999" }', "'KMS.9999' is not a Huawei" },
+    { 'fault { dialect = "tencent", error = "KMS.0209" }', "is a huawei code" },
+    { 'fault { probability = 2, error = "internal" }', "probability must be a number from 0 to 1" },
+    { 'fault { delay_ms = { 9, 3 } }', "delay_ms must be" },
+    { 'fault { state = "frozen" }', "'frozen' is not a key state" },
+    { 'fault { after = 2, error = "internal" }', "after goes with times" },
+    { 'on("azure", "encrypt", function() end)', "on: the dialect must be" },
+  }
+  for _, b in ipairs(bad) do
+    it("refuses " .. b[1], function()
+      local path = scenario_with(b[1])
+      local w, err = scenario.load(path)
+      assert.is_nil(w)
+      assert.is_truthy(err:find(path .. ":%d+:"), err)
+      assert.is_truthy(err:find(b[2], 1, true), err)
+    end)
+  end
+end)

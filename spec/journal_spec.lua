@@ -1,0 +1,209 @@
+-- The journal, shaping hooks and the admin API, through the router.
+local cjson = require "cjson"
+local client = require "support.client"
+local kmsemu = require "kmsemu"
+local journal = require "kmsemu.journal"
+
+local HW_KEY = "0d0466b0-e727-4d9c-b35d-f84bb474a37f"
+local TC_KEY = "23e80852-1e38-11e9-b129-5cb9019b4b01"
+
+local function start(path, token)
+  assert(kmsemu.start { scenario = path, admin_token = token } == nil)
+end
+
+local function tc(action, params)
+  return cjson.decode(kmsemu.handle(client.tencent { action = action, params = params }).body).Response
+end
+
+local function hw(action, body)
+  return kmsemu.handle(client.huawei { action = action, body = body })
+end
+
+local function admin(method, path, body, headers)
+  local res = kmsemu.handle { method = method, path = "/_kmsemu/" .. path:gsub("%?.*", ""),
+    query = path:match("%?(.*)") or "", headers = headers or {}, body = body or "",
+    remote_addr = "127.0.0.1" }
+  local decoded = res.headers["Content-Type"] == "application/json" and cjson.decode(res.body) or nil
+  return res.status, decoded, res
+end
+
+describe("the journal", function()
+  before_each(function() start("scenarios/faults/throttling.lua") end)
+
+  it("records each call with neutral and native names, key, caller, status, error and faults", function()
+    hw("create-datakey", { key_id = HW_KEY, datakey_length = "256" })
+    tc("GenerateDataKey", { KeyId = TC_KEY, KeySpec = "AES_256" })
+    local entries = kmsemu.world().journal:query {}
+    assert.are.equal(2, #entries)
+    local h, t = entries[1], entries[2]
+    assert.are.same({ "huawei", "create-datakey", "generate_data_key", HW_KEY, client.HUAWEI.ak, 429, "APIGW.0308" },
+      { h.dialect, h.action, h.neutral, h.key_id, h.caller, h.status, h.error })
+    assert.are.same({ "1" }, h.faults)
+    assert.are.same({ "tencent", "GenerateDataKey", TC_KEY, client.TENCENT.secret_id, 200 },
+      { t.dialect, t.action, t.key_id, t.caller, t.status })
+    assert.is_nil(t.error)
+    assert.are.same({}, t.faults)
+  end)
+
+  it("counts by action (either name), key, error and fault", function()
+    for _ = 1, 3 do
+      hw("create-datakey", { key_id = HW_KEY, datakey_length = "256" })
+    end
+    for _ = 1, 4 do
+      tc("Encrypt", { KeyId = TC_KEY, Plaintext = "aGk=" })
+    end
+    local j = kmsemu.world().journal
+    assert.are.equal(3, j:count { action = "generate_data_key" })
+    assert.are.equal(3, j:count { action = "create-datakey", key_id = HW_KEY })
+    assert.are.equal(2, j:count { error = "APIGW.0308" })
+    assert.are.equal(1, j:count { action = "Encrypt", error = "RequestLimitExceeded" })
+    assert.are.equal(1, j:count { fault = "2" })
+    assert.are.equal(0, j:count { action = "decrypt" })
+    assert.are.equal(7, j:count {})
+  end)
+
+  it("keeps only the newest entries once full", function()
+    local j = journal.new(3)
+    for i = 1, 5 do
+      j:record { dialect = "tencent", action = "Encrypt", neutral = "encrypt", status = 200, faults = {}, n = i }
+    end
+    local got = {}
+    for _, e in ipairs(j:query {}) do
+      got[#got + 1] = e.n
+    end
+    assert.are.same({ 3, 4, 5 }, got)
+    assert.are.equal(3, j:count { action = "encrypt" })
+    assert.are.same({ 5 }, { j:query({}, 1)[1].n })
+  end)
+end)
+
+describe("response shaping (scenarios/faults/shaping.lua)", function()
+  before_each(function() start("scenarios/faults/shaping.lua") end)
+
+  it("changes the decoded JSON of an answer", function()
+    local r = tc("DescribeKey", { KeyId = TC_KEY })
+    assert.are.equal("shaped by the scenario", r.KeyMetadata.Description)
+    assert.are.equal(TC_KEY, r.KeyMetadata.KeyId)
+  end)
+
+  it("replaces status and body with raw bytes", function()
+    local res = hw("describe-key", { key_id = HW_KEY })
+    assert.are.equal(503, res.status)
+    assert.are.equal("upstream connect error", res.body)
+  end)
+
+  it("reads the journal from a hook, without touching other answers' headers", function()
+    local req = client.tencent { action = "Encrypt", params = { KeyId = TC_KEY, Plaintext = "aGk=" } }
+    assert.are.equal("0", kmsemu.handle(req).headers["X-Encrypts-Before"])
+    assert.are.equal("1", hw("encrypt-data", { key_id = HW_KEY, plain_text = "x" }).headers["X-Encrypts-Before"])
+    req = client.tencent { action = "ListKeys", params = {} }
+    assert.is_nil(kmsemu.handle(req).headers["X-Encrypts-Before"])
+  end)
+end)
+
+describe("the admin API", function()
+  before_each(function() start("scenarios/faults/errors.lua") end)
+
+  it("answers health", function()
+    local status, body = admin("GET", "health")
+    assert.are.equal(200, status)
+    assert.are.same({ status = "ok", scenario = "scenarios/faults/errors.lua" }, body)
+  end)
+
+  it("lists, adds, removes and clears faults; an added fault acts at once", function()
+    local _, body = admin("GET", "faults")
+    assert.are.equal(4, #body.faults)
+    assert.is_true(body.faults[3].when)
+    local status, added = admin("POST", "faults",
+      '{"dialect":"tencent","action":"ListKeys","nth":1,"error":"InternalError"}')
+    assert.are.equal(201, status)
+    assert.are.equal("5", added.id)
+    assert.are.equal("InternalError", tc("ListKeys", {}).Error.Code)
+    assert.is_nil(tc("ListKeys", {}).Error)
+    assert.are.equal(200, (admin("DELETE", "faults/5")))
+    assert.are.equal(404, (admin("DELETE", "faults/5")))
+    assert.are.equal(200, (admin("DELETE", "faults")))
+    assert.are.same({}, select(2, admin("GET", "faults")).faults)
+  end)
+
+  it("refuses a bad fault with the reason", function()
+    local status, body = admin("POST", "faults", '{"action":"encrypt","nth":0,"error":"internal"}')
+    assert.are.equal(400, status)
+    assert.is_truthy(body.error:find("nth must be a positive integer"), body.error)
+    assert.are.equal(400, (admin("POST", "faults", "[1]")))
+  end)
+
+  it("queries, counts and clears the journal with query filters", function()
+    for _ = 1, 3 do
+      tc("GenerateDataKey", { KeyId = TC_KEY, KeySpec = "AES_256" })
+    end
+    tc("ListKeys", {})
+    local _, c = admin("GET", "journal/count?action=generate_data_key&error=ResourceUnavailable.CmkDisabled")
+    assert.are.equal(1, c.count)
+    local _, q = admin("GET", "journal?action=GenerateDataKey&limit=2")
+    assert.are.equal(2, q.count)
+    assert.are.same({ "1" }, q.entries[2].faults)
+    assert.are.equal(4, select(2, admin("GET", "journal/count")).count)
+    admin("DELETE", "journal")
+    assert.are.equal(0, select(2, admin("GET", "journal/count")).count)
+  end)
+
+  it("lists keys and changes a key's state", function()
+    local _, body = admin("GET", "keys")
+    assert.are.equal(3, #body.keys)
+    local status = admin("POST", "keys/state",
+      cjson.encode { dialect = "tencent", owner = "ap-guangzhou", id = TC_KEY, state = "disabled" })
+    assert.are.equal(200, status)
+    assert.are.equal("ResourceUnavailable.CmkDisabled", tc("Encrypt", { KeyId = TC_KEY, Plaintext = "aGk=" }).Error.Code)
+    assert.are.equal(404, (admin("POST", "keys/state",
+      cjson.encode { dialect = "tencent", owner = "ap-guangzhou", id = "nope", state = "disabled" })))
+    assert.are.equal(400, (admin("POST", "keys/state",
+      cjson.encode { dialect = "tencent", owner = "ap-guangzhou", id = TC_KEY, state = "frozen" })))
+  end)
+
+  it("resets to the scenario's initial state", function()
+    admin("POST", "keys/state",
+      cjson.encode { dialect = "tencent", owner = "ap-guangzhou", id = TC_KEY, state = "disabled" })
+    admin("DELETE", "faults")
+    tc("ListKeys", {})
+    assert.are.equal(200, (admin("POST", "reset")))
+    assert.are.equal(0, select(2, admin("GET", "journal/count")).count)
+    assert.are.equal(4, #select(2, admin("GET", "faults")).faults)
+    assert.is_nil(tc("Encrypt", { KeyId = TC_KEY, Plaintext = "aGk=" }).Error)
+  end)
+
+  it("exports Prometheus counters of requests and fired faults", function()
+    for _ = 1, 3 do
+      tc("GenerateDataKey", { KeyId = TC_KEY, KeySpec = "AES_256" })
+    end
+    local status, _, res = admin("GET", "metrics")
+    assert.are.equal(200, status)
+    assert.is_truthy(res.headers["Content-Type"]:find("^text/plain"))
+    assert.is_truthy(res.body:find(
+      'kmsemu_requests_total{dialect="tencent",action="GenerateDataKey",status="200"} 3\n', 1, true), res.body)
+    assert.is_truthy(res.body:find('kmsemu_faults_fired_total{fault="1"} 1\n', 1, true), res.body)
+  end)
+
+  it("answers an unknown operation with 404 JSON", function()
+    local status, body = admin("GET", "nothing")
+    assert.are.equal(404, status)
+    assert.is_string(body.error)
+  end)
+
+  it("refuses callers that are not on loopback", function()
+    local res = kmsemu.handle { method = "GET", path = "/_kmsemu/health", query = "", headers = {},
+      body = "", remote_addr = "10.1.2.3" }
+    assert.are.equal(403, res.status)
+    assert.is_string(cjson.decode(res.body).error)
+  end)
+
+  it("requires the bearer token when started with one, from loopback too", function()
+    start("scenarios/faults/errors.lua", "s3cret")
+    assert.are.equal(401, (admin("GET", "health")))
+    assert.are.equal(401, (admin("GET", "health", nil, { authorization = "Bearer s3creT" })))
+    assert.are.equal(200, (admin("GET", "health", nil, { authorization = "Bearer s3cret" })))
+    local res = kmsemu.handle { method = "GET", path = "/_kmsemu/health", query = "",
+      headers = { authorization = "Bearer s3cret" }, body = "", remote_addr = "10.1.2.3" }
+    assert.are.equal(200, res.status)
+  end)
+end)

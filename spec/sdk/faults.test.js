@@ -1,0 +1,108 @@
+"use strict";
+// Fault injection as the official SDKs see it: a vendor error on the 3rd
+// call (Tencent), the gateway's throttling 429 (Huawei core), a delay the
+// client measures, and faults added and counted over the admin API.
+
+const { describe, it, before, after } = require("node:test");
+const assert = require("node:assert/strict");
+const { startServer } = require("./server");
+const { tencentClient, huaweiClient } = require("./clients");
+const fx = require("./fixtures");
+const { rejectsTencent, rejectsHuawei } = require("./helpers");
+
+const TC_KEY = fx.tencent.keys.enabled;
+const HW_KEY = fx.huawei.keys.aes256;
+
+function withServer(scenario, args, body) {
+  return () => {
+    let server;
+    before(async () => {
+      server = await startServer({ scenario, args });
+    });
+    after(async () => {
+      if (server) await server.stop();
+    });
+    body(() => server);
+  };
+}
+
+async function admin(server, method, path, { body, token } = {}) {
+  const headers = { "Content-Type": "application/json" };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const res = await fetch(`${server.url}/_kmsemu/${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+describe("fault injection through the SDKs", () => {
+  describe("scenarios/faults/errors.lua", withServer("scenarios/faults/errors.lua", [], (server) => {
+    it("Tencent: the 3rd GenerateDataKey raises ResourceUnavailable.CmkDisabled", async () => {
+      const kms = tencentClient(server());
+      const req = { KeyId: TC_KEY, KeySpec: "AES_256" };
+      await kms.GenerateDataKey(req);
+      await kms.GenerateDataKey(req);
+      await rejectsTencent(kms.GenerateDataKey(req), "ResourceUnavailable.CmkDisabled");
+      const fourth = await kms.GenerateDataKey(req);
+      assert.equal(fourth.KeyId, TC_KEY);
+      const count = await admin(server(), "GET",
+        "journal/count?action=generate_data_key&error=ResourceUnavailable.CmkDisabled");
+      assert.deepEqual(count, { status: 200, body: { count: 1 } });
+    });
+  }));
+
+  describe("scenarios/faults/throttling.lua", withServer("scenarios/faults/throttling.lua", [], (server) => {
+    it("Huawei: two throttled create-datakey calls (429 APIGW.0308), then success", async () => {
+      const kms = huaweiClient(server());
+      const req = { key_id: HW_KEY, datakey_length: "256" };
+      for (let i = 0; i < 2; i++) {
+        const info = await rejectsHuawei(kms.createDatakey(req), 429, "APIGW.0308");
+        assert.equal(info.message, "The throttling threshold has been reached");
+      }
+      const ok = await kms.createDatakey(req);
+      assert.equal(ok.key_id, HW_KEY);
+      const count = await admin(server(), "GET", "journal/count?action=create-datakey&status=429");
+      assert.equal(count.body.count, 2);
+    });
+  }));
+
+  describe("scenarios/faults/latency.lua", withServer("scenarios/faults/latency.lua", [], (server) => {
+    it("delays GenerateDataKey by 300 ms and leaves Encrypt fast", async () => {
+      const kms = tencentClient(server());
+      let t0 = process.hrtime.bigint();
+      await kms.GenerateDataKey({ KeyId: TC_KEY, KeySpec: "AES_256" });
+      const slow = Number(process.hrtime.bigint() - t0) / 1e6;
+      t0 = process.hrtime.bigint();
+      await kms.Encrypt({ KeyId: TC_KEY, Plaintext: "aGk=" });
+      const fast = Number(process.hrtime.bigint() - t0) / 1e6;
+      assert.ok(slow >= 300, `GenerateDataKey took ${slow} ms`);
+      assert.ok(fast < 250, `Encrypt took ${fast} ms`);
+    });
+  }));
+
+  describe("admin API with --admin-token", withServer("scenarios/faults/throttling.lua",
+    ["--admin-token", "ci-token"], (server) => {
+      it("refuses a missing or wrong token with 401", async () => {
+        assert.equal((await admin(server(), "GET", "health")).status, 401);
+        assert.equal((await admin(server(), "GET", "health", { token: "nope" })).status, 401);
+        const ok = await admin(server(), "GET", "health", { token: "ci-token" });
+        assert.deepEqual(ok, { status: 200, body: { status: "ok", scenario: "scenarios/faults/throttling.lua" } });
+      });
+
+      it("adds a fault at run time that the Tencent SDK then meets", async () => {
+        const added = await admin(server(), "POST", "faults", {
+          token: "ci-token",
+          body: { dialect: "tencent", action: "decrypt", first: 1, error: "ResourceUnavailable.CmkNotFound" },
+        });
+        assert.equal(added.status, 201);
+        const kms = tencentClient(server());
+        const enc = await kms.Encrypt({ KeyId: TC_KEY, Plaintext: "aGk=" });
+        await rejectsTencent(kms.Decrypt({ CiphertextBlob: enc.CiphertextBlob }),
+          "ResourceUnavailable.CmkNotFound");
+        const dec = await kms.Decrypt({ CiphertextBlob: enc.CiphertextBlob });
+        assert.equal(dec.Plaintext, "aGk=");
+      });
+    }));
+});
