@@ -65,15 +65,19 @@ describe("the journal", function()
   it("keeps only the newest entries once full", function()
     local j = journal.new(3)
     for i = 1, 5 do
-      j:record { dialect = "tencent", action = "Encrypt", neutral = "encrypt", status = 200, faults = {}, n = i }
+      j:record { dialect = "tencent", action = "Encrypt", neutral = "encrypt", status = 200, faults = {},
+                 key_id = "k" .. i }
     end
     local got = {}
     for _, e in ipairs(j:query {}) do
-      got[#got + 1] = e.n
+      got[#got + 1] = e.key_id .. "#" .. e.seq
     end
-    assert.are.same({ 3, 4, 5 }, got)
+    assert.are.same({ "k3#3", "k4#4", "k5#5" }, got)
     assert.are.equal(3, j:count { action = "encrypt" })
-    assert.are.same({ 5 }, { j:query({}, 1)[1].n })
+    assert.are.equal(0, j:count { key_id = "k2" })
+    assert.are.same({ "k5" }, { j:query({}, 1)[1].key_id })
+    j:clear()
+    assert.are.equal(0, j:count {})
   end)
 end)
 

@@ -33,12 +33,26 @@ local function mechanical(dialect, native)
   return (native:gsub("(%l)(%u)", "%1_%2"):gsub("(%u)(%u%l)", "%1_%2"):lower())
 end
 
+-- Names worked out by the rule are remembered, up to a bound: action
+-- names come from requests, and a client could send any number of them.
+local CACHE_MAX = 512
+local cached = 0
+
 -- The neutral name of a dialect's action name (nil for nil).
 function M.neutral(dialect, native)
   if native == nil then
     return nil
   end
-  return NEUTRAL[dialect][native] or mechanical(dialect, native)
+  local known = NEUTRAL[dialect]
+  local n = known[native]
+  if n then
+    return n
+  end
+  n = mechanical(dialect, native)
+  if cached < CACHE_MAX then
+    known[native], cached = n, cached + 1
+  end
+  return n
 end
 
 -- Whether a rule's action pattern names this call: "*" or nil match all,

@@ -8,13 +8,18 @@ local util = require "kmsemu.util"
 
 local M = {}
 
--- A JSON string field of the body, or a form/query parameter.
+-- A JSON string field of the body, or a form/query parameter. A plain
+-- find locates the name at memchr speed; the pattern then runs anchored.
 local function field(req, json_name, form_name)
-  local v = req.body:match('"' .. json_name .. '"%s*:%s*"([^"]*)"')
-  if v or not form_name then
-    return v
+  local body = req.body
+  local at = body:find('"' .. json_name .. '"', 1, true)
+  if at then
+    return body:match('^"[^"]*"%s*:%s*"([^"]*)"', at)
   end
-  v = ("&" .. req.query .. "&" .. req.body):match("&" .. form_name .. "=([^&]*)")
+  if not form_name then
+    return nil
+  end
+  local v = ("&" .. req.query .. "&" .. body):match("&" .. form_name .. "=([^&]*)")
   return v and util.uri_decode(v)
 end
 
@@ -46,10 +51,13 @@ end
 -- The error code of a response, for the journal: Huawei's error_code
 -- (nested or flat), Tencent's Response.Error.Code.
 function M.error_code(dialect_name, res)
+  local body = res.body
   if dialect_name == "huawei" then
-    return res.status >= 400 and res.body:match('"error_code"%s*:%s*"([^"]*)"') or nil
+    local at = res.status >= 400 and body:find('"error_code"', 1, true)
+    return at and body:match('^"error_code"%s*:%s*"([^"]*)"', at) or nil
   end
-  local err = res.body:match('"Error"%s*:%s*(%b{})')
+  local at = body:find('"Error":', 1, true)
+  local err = at and body:match('^"Error"%s*:%s*(%b{})', at)
   return err and err:match('"Code"%s*:%s*"([^"]*)"')
 end
 

@@ -211,7 +211,13 @@ end
 -- Runs every fault against one call, in declaration order. Returns what
 -- fired: { ids = {...}, error = name|nil, delay_ms = n }. Every effect of
 -- every fault that fires applies; the first error wins.
+local NONE = setmetatable({ ids = setmetatable({}, { __newindex = error }), delay_ms = 0 },
+  { __newindex = error })
+
 function Set:apply(world, call, req)
+  if #self.list == 0 then
+    return NONE -- the common case allocates nothing
+  end
   local out = { ids = {}, delay_ms = 0 }
   for _, f in ipairs(self.list) do
     if matches(f, call, req) and triggered(self, f) then

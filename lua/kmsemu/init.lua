@@ -41,15 +41,12 @@ local function dialect_of(req)
   return "huawei", huawei
 end
 
+-- The call description c becomes the journal entry.
 local function journal(c, res, fired, started)
-  local err = call.error_code(c.dialect, res)
-  world.journal:record {
-    time = os.time(), dialect = c.dialect, action = c.action, neutral = c.neutral,
-    key_id = c.key_id, caller = c.caller, status = res.status, error = err,
-    faults = fired.ids,
-    -- Lua's own time (os.clock: CPU, the lock is held) plus the injected delay.
-    latency_ms = math.floor((os.clock() - started) * 1000 + 0.5) + fired.delay_ms,
-  }
+  c.time, c.status, c.error, c.faults = os.time(), res.status, call.error_code(c.dialect, res), fired.ids
+  -- Lua's own time (os.clock: CPU, the lock is held) plus the injected delay.
+  c.latency_ms = math.floor((os.clock() - started) * 1000 + 0.5) + fired.delay_ms
+  world.journal:record(c)
   world.metrics:observe(c.dialect, c.action, res.status, fired.ids)
 end
 

@@ -12,33 +12,51 @@ local function label(v)
   return (tostring(v):gsub('[\\"\n]', { ["\\"] = "\\\\", ['"'] = '\\"', ["\n"] = "\\n" }))
 end
 
+-- On every request: counts in nested tables, dialect -> action -> status,
+-- so that no label string is built until someone asks for the metrics.
 function Metrics:observe(dialect, action, status, fault_ids)
-  local k = ('dialect="%s",action="%s",status="%d"'):format(label(dialect), label(action or ""), status)
-  self.requests[k] = (self.requests[k] or 0) + 1
+  local by_dialect = self.requests[dialect] or {}
+  self.requests[dialect] = by_dialect
+  action = action or ""
+  local by_action = by_dialect[action] or {}
+  by_dialect[action] = by_action
+  by_action[status] = (by_action[status] or 0) + 1
   for _, id in ipairs(fault_ids) do
-    local f = ('fault="%s"'):format(label(id))
-    self.faults[f] = (self.faults[f] or 0) + 1
+    self.faults[id] = (self.faults[id] or 0) + 1
   end
 end
 
-local function family(lines, name, help, counts)
+local function header(lines, name, help)
   lines[#lines + 1] = ("# HELP %s %s"):format(name, help)
   lines[#lines + 1] = ("# TYPE %s counter"):format(name)
-  local keys = {}
-  for k in pairs(counts) do
-    keys[#keys + 1] = k
+end
+
+-- Appends `name{labels} n` lines in a stable (sorted) order.
+local function samples(lines, name, counts)
+  local rows = {}
+  for labels, n in pairs(counts) do
+    rows[#rows + 1] = ("%s{%s} %d"):format(name, labels, n)
   end
-  table.sort(keys)
-  for _, k in ipairs(keys) do
-    lines[#lines + 1] = ("%s{%s} %d"):format(name, k, counts[k])
-  end
+  table.sort(rows)
+  table.move(rows, 1, #rows, #lines + 1, lines)
 end
 
 function Metrics:render()
-  local lines = {}
-  family(lines, "kmsemu_requests_total", "Requests answered, by dialect, action and status.",
-    self.requests)
-  family(lines, "kmsemu_faults_fired_total", "Times each fault fired.", self.faults)
+  local lines, requests, faults = {}, {}, {}
+  for dialect, by_dialect in pairs(self.requests) do
+    for action, by_action in pairs(by_dialect) do
+      for status, n in pairs(by_action) do
+        requests[('dialect="%s",action="%s",status="%d"'):format(label(dialect), label(action), status)] = n
+      end
+    end
+  end
+  for id, n in pairs(self.faults) do
+    faults[('fault="%s"'):format(label(id))] = n
+  end
+  header(lines, "kmsemu_requests_total", "Requests answered, by dialect, action and status.")
+  samples(lines, "kmsemu_requests_total", requests)
+  header(lines, "kmsemu_faults_fired_total", "Times each fault fired.")
+  samples(lines, "kmsemu_faults_fired_total", faults)
   return table.concat(lines, "\n") .. "\n"
 end
 
