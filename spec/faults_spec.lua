@@ -152,6 +152,21 @@ describe("fault options", function()
     assert.are.equal("KMS.0210", select(2, gdk_hw()).error.error_code)
   end)
 
+  it("window: a fault acts only within seconds after the scenario loaded", function()
+    local util = require "kmsemu.util"
+    local now = util.now
+    local t0 = os.time()
+    util.now = function() return t0 end
+    finally(function() util.now = now end)
+    start(scenario_with('fault { action = "GenerateDataKey", window = { 10, 20 }, error = "internal" }'))
+    local got = {}
+    for i, dt in ipairs { 0, 9, 10, 19, 20 } do
+      util.now = function() return t0 + dt end
+      got[i] = gdk_tc()
+    end
+    assert.are.same({ "ok", "ok", "InternalError", "InternalError", "ok" }, got)
+  end)
+
   it("key_id limits a fault to one key", function()
     start(scenario_with(('fault { key_id = %q, error = "disabled" }'):format(HW_KEY)))
     assert.are.equal("KMS.0209", select(2, gdk_hw()).error.error_code)
@@ -188,6 +203,29 @@ describe("latency faults (scenarios/faults/latency.lua)", function()
       seen[d] = true
     end
     assert.is_true(next(seen, next(seen)) ~= nil, "more than one value")
+  end)
+end)
+
+describe("lognormal latency", function()
+  it("draws around the median with a tail, capped, and replays with the seed", function()
+    local function draws()
+      start(scenario_with('fault { action = "Encrypt", delay_ms = { median = 100, sigma = 0.8, max = 1000 } }'))
+      local out = {}
+      for i = 1, 400 do
+        local _, res = tc("Encrypt", { KeyId = TC_KEY, Plaintext = "aGk=" })
+        out[i] = res.delay_ms or 0
+      end
+      return out
+    end
+    local a = draws()
+    assert.are.same(a, draws())
+    local sorted = { table.unpack(a) }
+    table.sort(sorted)
+    local median = sorted[200]
+    assert.is_true(median >= 80 and median <= 125, "median " .. median)
+    assert.is_true(sorted[400] > 300, "a tail: max " .. sorted[400])
+    assert.is_true(sorted[400] <= 1000, "capped")
+    assert.is_true(sorted[1] < 50, "and a short end: min " .. sorted[1])
   end)
 end)
 
@@ -235,6 +273,8 @@ describe("fault declarations", function()
     { 'fault { dialect = "tencent", error = "KMS.0209" }', "is a huawei code" },
     { 'fault { probability = 2, error = "internal" }', "probability must be a number from 0 to 1" },
     { 'fault { delay_ms = { 9, 3 } }', "delay_ms must be" },
+    { 'fault { delay_ms = { median = 100 } }', "delay_ms must be" },
+    { 'fault { window = { 5, 5 }, error = "internal" }', "fault.window must be" },
     { 'fault { state = "frozen" }', "'frozen' is not a key state" },
     { 'fault { after = 2, error = "internal" }', "after goes with times" },
     { 'on("azure", "encrypt", function() end)', "on: the dialect must be" },

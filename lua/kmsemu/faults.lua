@@ -10,11 +10,12 @@ local errors = require "kmsemu.errors"
 local huawei_errors = require "kmsemu.dialect.huawei.errors"
 local keystore = require "kmsemu.keystore"
 local prng = require "kmsemu.prng"
+local util = require "kmsemu.util"
 
 local M = {}
 
 M.FIELDS = {
-  id = true, dialect = true, action = true, key_id = true, when = true,
+  id = true, dialect = true, action = true, key_id = true, when = true, window = true,
   nth = true, first = true, every = true, times = true, after = true, probability = true,
   error = true, delay_ms = true, state = true,
 }
@@ -86,15 +87,21 @@ local function check_error(f)
   end
 end
 
+local function is_lognormal(d)
+  return type(d) == "table" and d[1] == nil and type(d.median) == "number" and d.median > 0
+    and type(d.sigma) == "number" and d.sigma >= 0
+    and (d.max == nil or math.type(d.max) == "integer" and d.max >= 0)
+end
+
 local function check_delay(d)
-  if d == nil or (math.type(d) == "integer" and d >= 0) then
+  if d == nil or (math.type(d) == "integer" and d >= 0) or is_lognormal(d) then
     return nil
   end
   if type(d) == "table" and math.type(d[1]) == "integer" and math.type(d[2]) == "integer"
       and d[1] >= 0 and d[1] <= d[2] then
     return nil
   end
-  return "fault.delay_ms must be a non-negative integer or {min, max}"
+  return "fault.delay_ms must be a non-negative integer, {min, max} or {median =, sigma = (, max =)}"
 end
 
 -- Returns an error message for a bad fault declaration, or nil.
@@ -115,6 +122,11 @@ function M.check(f)
       return ("fault.%s must be a non-empty string"):format(name)
     end
   end
+  local w = f.window
+  if w ~= nil and not (type(w) == "table" and math.type(w[1]) == "integer"
+      and math.type(w[2]) == "integer" and 0 <= w[1] and w[1] < w[2]) then
+    return "fault.window must be {from, to}: seconds after the scenario loaded, from < to"
+  end
   if f.when ~= nil and type(f.when) ~= "function" then
     return "fault.when must be a function(req)"
   end
@@ -132,7 +144,8 @@ Set.__index = Set
 
 -- A set of faults drawing from a generator seeded by the scenario's seed.
 function M.new(seed)
-  return setmetatable({ list = {}, next_id = 1, rng = prng.new(seed or "kmsemu") }, Set)
+  return setmetatable({ list = {}, next_id = 1, rng = prng.new(seed or "kmsemu"), started = util.now() },
+    Set)
 end
 
 -- Adds a checked fault; returns it. A vendor code also limits the fault
@@ -165,8 +178,14 @@ function Set:clear()
   self.list = {}
 end
 
-local function matches(f, call, req)
+local function in_window(self, w)
+  local t = util.now() - self.started
+  return t >= w[1] and t < w[2]
+end
+
+local function matches(self, f, call, req)
   return (f.dialect == nil or f.dialect == call.dialect)
+    and (f.window == nil or in_window(self, f.window))
     and actions.matches(f.action, call.neutral, call.action)
     and (f.key_id == nil or f.key_id == call.key_id)
     and (f.when == nil or f.when(req) and true or false)
@@ -211,6 +230,21 @@ end
 -- Runs every fault against one call, in declaration order. Returns what
 -- fired: { ids = {...}, error = name|nil, delay_ms = n }. Every effect of
 -- every fault that fires applies; the first error wins.
+-- A delay in ms drawn for one call: fixed, uniform in {min, max}, or
+-- lognormal around a median (a long tail, as real latency has), capped at
+-- max when given. The normal deviate comes from Box-Muller.
+local function delay(rng, d)
+  if type(d) ~= "table" then
+    return d or 0
+  end
+  if d.median == nil then
+    return rng:int(d[1], d[2])
+  end
+  local z = math.sqrt(-2 * math.log(1 - rng:float())) * math.cos(2 * math.pi * rng:float())
+  local ms = math.floor(d.median * math.exp(d.sigma * z) + 0.5)
+  return d.max and math.min(ms, d.max) or ms
+end
+
 local NONE = setmetatable({ ids = setmetatable({}, { __newindex = error }), delay_ms = 0 },
   { __newindex = error })
 
@@ -220,18 +254,14 @@ function Set:apply(world, call, req)
   end
   local out = { ids = {}, delay_ms = 0 }
   for _, f in ipairs(self.list) do
-    if matches(f, call, req) and triggered(self, f) then
+    if matches(self, f, call, req) and triggered(self, f) then
       f.fired = f.fired + 1
       out.ids[#out.ids + 1] = f.id
       out.error = out.error or f.error
       if f.state and call.key_id then
         set_state(world, call, f.state)
       end
-      local d = f.delay_ms
-      if type(d) == "table" then
-        d = self.rng:int(d[1], d[2])
-      end
-      out.delay_ms = out.delay_ms + (d or 0)
+      out.delay_ms = out.delay_ms + delay(self.rng, f.delay_ms)
     end
   end
   return out

@@ -17,3 +17,7 @@ fault { action = "generate_data_key", delay_ms = 300 }
 
 -- Decryption takes from 50 to 150 ms, drawn from the seed.
 fault { action = "decrypt", delay_ms = { 50, 150 } }
+
+-- DescribeKey is usually quick but has a long tail: lognormal around
+-- 80 ms, never over 2 s.
+fault { action = "describe_key", delay_ms = { median = 80, sigma = 0.5, max = 2000 } }
