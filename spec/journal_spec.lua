@@ -188,6 +188,23 @@ describe("the admin API", function()
     assert.is_truthy(res.body:find('kmsemu_faults_fired_total{fault="1"} 1\n', 1, true), res.body)
   end)
 
+  it("shows the scenario, and replaces it only with one that loads", function()
+    local _, shown = admin("GET", "scenario")
+    assert.are.equal("scenarios/faults/errors.lua", shown.path)
+    assert.is_truthy(shown.source:find('seed "faults-errors"', 1, true))
+    local status, body = admin("PUT", "scenario", 'seed "x"\ncmk { id = "k", dialect = "tencent", colour = 1 }')
+    assert.are.equal(400, status)
+    assert.are.equal("admin:scenario:2: cmk: unknown field 'colour'", body.error)
+    assert.are.equal(4, #select(2, admin("GET", "faults")).faults) -- the old one stays
+    local src = shown.source:gsub("\nfault {.-}\n", "\n")
+      .. '\nfault { action = "ListKeys", error = "InternalError" }\n'
+    assert.are.equal(200, (admin("PUT", "scenario", src)))
+    assert.are.equal("InternalError", tc("ListKeys", {}).Error.Code)
+    admin("DELETE", "faults")
+    assert.are.equal(200, (admin("POST", "reset"))) -- back to the replacement, not the file
+    assert.are.equal("InternalError", tc("ListKeys", {}).Error.Code)
+  end)
+
   it("answers an unknown operation with 404 JSON", function()
     local status, body = admin("GET", "nothing")
     assert.are.equal(404, status)

@@ -85,6 +85,23 @@ function H.post_reset(control)
   return reply(200, { status = "reset" })
 end
 
+-- The scenario loaded: its name and text.
+function H.get_scenario(control)
+  local w = control.world()
+  return reply(200, { path = w.path or util.null, source = w.source or util.null })
+end
+
+-- Replaces the scenario with the Lua text of the body, checked first: a
+-- scenario that does not load leaves the old one in place (400 with the
+-- file:line: message). The new world starts fresh, journal included.
+function H.put_scenario(control, req)
+  local ok, err = control.replace(req.body, "admin:scenario")
+  if not ok then
+    return refuse(400, err)
+  end
+  return reply(200, { status = "loaded", path = "admin:scenario" })
+end
+
 function H.get_faults(control)
   return reply(200, { faults = control.world().faults:describe() })
 end

@@ -50,23 +50,30 @@ local function journal(c, res, fired, started)
   world.metrics:observe(c.dialect, c.action, res.status, fired.ids)
 end
 
+-- Makes a scenario's text the world; the old world stays on error.
+local function load(src, name)
+  local w, err = scenario.load_source(src, name)
+  if not w then
+    return nil, err
+  end
+  world = w
+  return true
+end
+
 -- What the admin API may do to the router's state.
 local control = {
   world = function() return world end,
   admin_token = function() return admin_token end,
   -- Back to the scenario's initial state: keys, faults, journal, counters.
+  -- The text loaded last is run again, so the file may change meanwhile.
   reset = function()
     if not world.path then
       world = scenario.empty()
       return true
     end
-    local w, err = scenario.load(world.path)
-    if not w then
-      return nil, err
-    end
-    world = w
-    return true
+    return load(world.source, world.path)
   end,
+  replace = load,
 }
 
 function M.handle(req)

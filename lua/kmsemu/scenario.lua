@@ -219,13 +219,8 @@ end
 
 -- Runs the file and returns what it declared, or nil and an error. The
 -- journal exists before the file runs: its hooks and predicates read it.
-local function run(path, jrnl)
-  local f, err = io.open(path, "rb")
-  if not f then
-    return nil, err
-  end
-  local src = f:read("a")
-  f:close()
+-- path names the scenario in messages ("file:line: message").
+local function run(src, path, jrnl)
 
   local d = { cmks = {}, huawei_users = {}, faults = {}, hooks = {} }
   local decl = { journal = jrnl:view() }
@@ -329,8 +324,20 @@ end
 -- Builds the world a scenario describes: credentials, a key store, its
 -- faults and hooks.
 function M.load(path)
+  local f, err = io.open(path, "rb")
+  if not f then
+    return nil, err
+  end
+  local src = f:read("a")
+  f:close()
+  return M.load_source(src, path)
+end
+
+-- The same from the text of a scenario; name stands for its file.
+function M.load_source(src, name)
+  local path = name
   local jrnl = journal.new()
-  local d, err = run(path, jrnl)
+  local d, err = run(src, path, jrnl)
   if not d then
     return nil, err
   end
@@ -364,7 +371,7 @@ function M.load(path)
       keys:rotate(key)
     end
   end
-  local w = harness({ path = path, credentials = creds, keys = keys, huawei_users = d.huawei_users,
+  local w = harness({ path = path, source = src, credentials = creds, keys = keys, huawei_users = d.huawei_users,
            tencent_limits = d.tencent_limits, hooks = d.hooks }, d.seed or M.DEFAULT_SEED, jrnl)
   for _, f in ipairs(d.faults) do
     w.faults:add(f)
