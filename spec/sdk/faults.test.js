@@ -51,6 +51,24 @@ describe("fault injection through the SDKs", () => {
         "journal/count?action=generate_data_key&error=ResourceUnavailable.CmkDisabled");
       assert.deepEqual(count, { status: 200, body: { count: 1 } });
     });
+
+    it("Huawei: an internal fault is a 500 KMS.0101, then decrypt-data recovers", async () => {
+      const kms = huaweiClient(server());
+      const enc = await kms.encryptData({ key_id: HW_KEY, plain_text: "secret" });
+      for (let i = 0; i < 2; i++) {
+        await rejectsHuawei(kms.decryptData({ cipher_text: enc.cipher_text }), 500, "KMS.0101");
+      }
+      const dec = await kms.decryptData({ cipher_text: enc.cipher_text });
+      assert.equal(dec.plain_text, "secret");
+    });
+
+    it("Huawei: the 2nd data key finds the key disabled (KMS.0209), and so does the 3rd", async () => {
+      const kms = huaweiClient(server());
+      const req = { key_id: fx.huawei.keys.sm4, datakey_length: "128" };
+      await kms.createDatakey(req);
+      await rejectsHuawei(kms.createDatakey(req), 400, "KMS.0209");
+      await rejectsHuawei(kms.createDatakey(req), 400, "KMS.0209");
+    });
   }));
 
   describe("scenarios/faults/throttling.lua", withServer("scenarios/faults/throttling.lua", [], (server) => {
@@ -65,6 +83,23 @@ describe("fault injection through the SDKs", () => {
       assert.equal(ok.key_id, HW_KEY);
       const count = await admin(server(), "GET", "journal/count?action=create-datakey&status=429");
       assert.equal(count.body.count, 2);
+    });
+
+    it("Tencent: every 3rd Encrypt raises RequestLimitExceeded", async () => {
+      const kms = tencentClient(server());
+      const req = { KeyId: TC_KEY, Plaintext: "aGk=" };
+      await kms.Encrypt(req);
+      await kms.Encrypt(req);
+      await rejectsTencent(kms.Encrypt(req), "RequestLimitExceeded");
+      await kms.Encrypt(req);
+    });
+  }));
+
+  describe("scenarios/faults/shaping.lua", withServer("scenarios/faults/shaping.lua", [], (server) => {
+    it("Tencent: DescribeKey reports the description the hook wrote", async () => {
+      const res = await tencentClient(server()).DescribeKey({ KeyId: TC_KEY });
+      assert.equal(res.KeyMetadata.Description, "shaped by the scenario");
+      assert.equal(res.KeyMetadata.KeyId, TC_KEY);
     });
   }));
 
