@@ -14,7 +14,7 @@ M.PREFIX = "/_kmsemu/"
 
 local function reply(status, body)
   return { status = status, headers = { ["Content-Type"] = "application/json" },
-           body = util.encode(body) }
+           body = util.encode_lists(body) }
 end
 
 local function refuse(status, message)
@@ -103,7 +103,7 @@ function H.put_scenario(control, req)
 end
 
 function H.get_faults(control)
-  return reply(200, { faults = control.world().faults:describe() })
+  return reply(200, { faults = util.list(control.world().faults:describe()) })
 end
 
 function H.post_faults(control, req)
@@ -134,7 +134,10 @@ end
 function H.get_journal(control, req)
   local f, limit = filters(req)
   local entries = control.world().journal:query(f, limit)
-  return reply(200, { entries = #entries > 0 and entries or util.null, count = #entries })
+  for _, e in ipairs(entries) do
+    e.faults = util.list(e.faults)
+  end
+  return reply(200, { entries = util.list(entries), count = #entries })
 end
 
 function H.get_journal_count(control, req)
@@ -152,7 +155,7 @@ function H.get_keys(control)
     out[#out + 1] = { id = k.id, dialect = k.dialect, owner = k.owner, spec = k.spec, state = k.state }
   end
   table.sort(out, function(a, b) return a.dialect .. a.owner .. a.id < b.dialect .. b.owner .. b.id end)
-  return reply(200, { keys = #out > 0 and out or util.null })
+  return reply(200, { keys = util.list(out) })
 end
 
 function H.post_keys_state(control, req)

@@ -41,6 +41,23 @@ function M.encode(t)
   return table.concat(parts)
 end
 
+-- cjson 2.1.0 writes an empty table as {}; a list that must be [] when
+-- empty goes through list(), and encode_lists() turns the marker into [].
+M.EMPTY = "\u{1}kmsemu-empty-array\u{1}"
+local EMPTY_JSON = M.encode(M.EMPTY)
+local EMPTY_PATTERN = EMPTY_JSON:gsub("%p", "%%%0")
+
+function M.list(t)
+  if #t == 0 then
+    return M.EMPTY
+  end
+  return t
+end
+
+function M.encode_lists(t)
+  return (M.encode(t):gsub(EMPTY_PATTERN, "[]"))
+end
+
 function M.hex_upper(s)
   return core.hex(s):upper()
 end

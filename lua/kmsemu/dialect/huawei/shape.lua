@@ -24,22 +24,11 @@ function M.ms(seconds)
   return seconds and (tostring(seconds) .. "000") or ""
 end
 
--- cjson 2.1.0 writes an empty table as {}; lists the models declare as
--- arrays go through list(), and the encoder turns this marker into [].
-M.EMPTY = "\u{1}kmsemu-empty-array\u{1}"
-local EMPTY_JSON = util.encode(M.EMPTY)
-
-function M.list(t)
-  if #t == 0 then
-    return M.EMPTY
-  end
-  return t
-end
-
-function M.encode(t)
-  local s = util.encode(t)
-  return (s:gsub(EMPTY_JSON:gsub("%p", "%%%0"), "[]"))
-end
+-- Lists the models declare as arrays go through list(), so that an empty
+-- one is [] (util.list).
+M.EMPTY = util.EMPTY
+M.list = util.list
+M.encode = util.encode_lists
 
 function M.key_info(key, ctx)
   return {
