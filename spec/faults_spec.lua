@@ -167,6 +167,17 @@ describe("fault options", function()
     assert.are.same({ "ok", "ok", "InternalError", "InternalError", "ok" }, got)
   end)
 
+  it("header and param: match a request header (any case) and a body field", function()
+    start(scenario_with('fault { header = { ["X-Tenant"] = "blue" }, param = { KeySpec = "AES_128" }, '
+      .. 'error = "internal" }'))
+    local blue = { ["x-tenant"] = "blue" }
+    local function gdk(spec, headers)
+      return tc_code("GenerateDataKey", { KeyId = TC_KEY, KeySpec = spec }, headers)
+    end
+    assert.are.same({ "InternalError", "ok", "ok" },
+      { gdk("AES_128", blue), gdk("AES_256", blue), gdk("AES_128") })
+  end)
+
   it("key_id limits a fault to one key", function()
     start(scenario_with(('fault { key_id = %q, error = "disabled" }'):format(HW_KEY)))
     assert.are.equal("KMS.0209", select(2, gdk_hw()).error.error_code)
@@ -275,6 +286,7 @@ describe("fault declarations", function()
     { 'fault { delay_ms = { 9, 3 } }', "delay_ms must be" },
     { 'fault { delay_ms = { median = 100 } }', "delay_ms must be" },
     { 'fault { window = { 5, 5 }, error = "internal" }', "fault.window must be" },
+    { 'fault { header = { x = 1 }, error = "internal" }', "fault.header must be a table" },
     { 'fault { state = "frozen" }', "'frozen' is not a key state" },
     { 'fault { after = 2, error = "internal" }', "after goes with times" },
     { 'on("azure", "encrypt", function() end)', "on: the dialect must be" },

@@ -10,7 +10,7 @@ local M = {}
 
 -- A JSON string field of the body, or a form/query parameter. A plain
 -- find locates the name at memchr speed; the pattern then runs anchored.
-local function field(req, json_name, form_name)
+function M.field(req, json_name, form_name)
   local body = req.body
   local at = body:find('"' .. json_name .. '"', 1, true)
   if at then
@@ -33,7 +33,7 @@ local function tencent_caller(req)
   if auth then
     return auth:match("Credential=([^/,%s]+)")
   end
-  return field(req, "SecretId", "SecretId")
+  return M.field(req, "SecretId", "SecretId")
 end
 
 -- dialect_name: "huawei" or "tencent"; dialect: its module.
@@ -41,9 +41,9 @@ function M.describe(dialect_name, dialect, req)
   local action = dialect.action_of(req)
   local c = { dialect = dialect_name, action = action, neutral = actions.neutral(dialect_name, action) }
   if dialect_name == "huawei" then
-    c.key_id, c.caller = field(req, "key_id"), huawei_caller(req)
+    c.key_id, c.caller = M.field(req, "key_id"), huawei_caller(req)
   else
-    c.key_id, c.caller = field(req, "KeyId", "KeyId"), tencent_caller(req)
+    c.key_id, c.caller = M.field(req, "KeyId", "KeyId"), tencent_caller(req)
   end
   return c
 end

@@ -6,6 +6,7 @@
 -- Faults run in the router under the Lua lock; a delay is only returned as
 -- a decision (delay_ms) that the C core sleeps after unlocking.
 local actions = require "kmsemu.actions"
+local call_info = require "kmsemu.call"
 local errors = require "kmsemu.errors"
 local huawei_errors = require "kmsemu.dialect.huawei.errors"
 local keystore = require "kmsemu.keystore"
@@ -16,6 +17,7 @@ local M = {}
 
 M.FIELDS = {
   id = true, dialect = true, action = true, key_id = true, when = true, window = true,
+  header = true, param = true,
   nth = true, first = true, every = true, times = true, after = true, probability = true,
   error = true, delay_ms = true, state = true,
 }
@@ -122,6 +124,16 @@ function M.check(f)
       return ("fault.%s must be a non-empty string"):format(name)
     end
   end
+  for _, name in ipairs { "header", "param" } do
+    local t = f[name]
+    local bad = t ~= nil and type(t) ~= "table"
+    for k, v in pairs(type(t) == "table" and t or {}) do
+      bad = bad or type(k) ~= "string" or type(v) ~= "string"
+    end
+    if bad then
+      return ("fault.%s must be a table of names and string values"):format(name)
+    end
+  end
   local w = f.window
   if w ~= nil and not (type(w) == "table" and math.type(w[1]) == "integer"
       and math.type(w[2]) == "integer" and 0 <= w[1] and w[1] < w[2]) then
@@ -183,9 +195,30 @@ local function in_window(self, w)
   return t >= w[1] and t < w[2]
 end
 
+-- header: every named header (any case) has that value; param: every
+-- named request parameter (a JSON string field or a form/query one) does.
+local function has_all(req, want, get)
+  for k, v in pairs(want) do
+    if get(req, k) ~= v then
+      return false
+    end
+  end
+  return true
+end
+
+local function header(req, name)
+  return req.headers[name:lower()]
+end
+
+local function param(req, name)
+  return call_info.field(req, name, name)
+end
+
 local function matches(self, f, call, req)
   return (f.dialect == nil or f.dialect == call.dialect)
     and (f.window == nil or in_window(self, f.window))
+    and (f.header == nil or has_all(req, f.header, header))
+    and (f.param == nil or has_all(req, f.param, param))
     and actions.matches(f.action, call.neutral, call.action)
     and (f.key_id == nil or f.key_id == call.key_id)
     and (f.when == nil or f.when(req) and true or false)
