@@ -32,6 +32,10 @@ M.NEUTRAL_ERRORS = {
   pending_deletion = { code = "KEY_PENDING_DELETION" },
   throttled = { huawei = "APIGW.0308", tencent = "RequestLimitExceeded" },
   internal = { huawei = "KMS.0101", tencent = "InternalError" },
+  -- The gateway in front of KMS: Huawei's flat APIGW bodies (502, 504);
+  -- Tencent has no gateway timeout code of its own, kmsemu answers InternalError.
+  unavailable = { huawei = "APIGW.0202", tencent = "ServiceUnavailable" },
+  timeout = { huawei = "APIGW.0203", tencent = "InternalError" },
 }
 
 -- The dialect a vendor code belongs to: Huawei's are "KMS.0209" or

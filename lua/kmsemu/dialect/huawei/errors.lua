@@ -7,6 +7,10 @@ local M = {}
 -- code -> HTTP status, error_msg (reference: huawei-kms.md section 3).
 M.CATALOG = {
   ["APIGW.0101"] = { 404, "The API does not exist or has not been published in the environment" },
+  -- The gateway's own failures, for injected faults (APIG error code table).
+  ["APIGW.0103"] = { 500, "The backend does not exist" },
+  ["APIGW.0202"] = { 502, "Backend unavailable" },
+  ["APIGW.0203"] = { 504, "Backend timeout" },
   ["APIGW.0301"] = { 401, "Incorrect IAM authentication information" },
   ["APIGW.0308"] = { 429, "The throttling threshold has been reached" },
   ["KMS.0101"] = { 500, "kms error." },

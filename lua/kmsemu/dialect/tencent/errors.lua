@@ -67,6 +67,7 @@ M.VENDOR = {
   InvalidParameterValue = "Invalid parameter value.",
   UnsupportedOperation = "Unsupported operation.",
   RequestLimitExceeded = "The number of requests exceeds the frequency limit.",
+  ServiceUnavailable = "Service is unavailable now.",
   ["InvalidParameterValue.InvalidPlaintext"] = "Invalid `Plaintext`.",
   ["InvalidParameterValue.AliasAlreadyExists"] = "The alias already exists.",
   ["InvalidParameterValue.InvalidAlias"] = "Incorrect alias format.",
