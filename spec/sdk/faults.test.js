@@ -139,5 +139,18 @@ describe("fault injection through the SDKs", () => {
         const dec = await kms.Decrypt({ CiphertextBlob: enc.CiphertextBlob });
         assert.equal(dec.Plaintext, "aGk=");
       });
+
+      it("adds a gateway fault that the Huawei core raises as a 502 APIGW.0202", async () => {
+        const added = await admin(server(), "POST", "faults", {
+          token: "ci-token",
+          body: { dialect: "huawei", action: "encrypt", first: 1, error: "unavailable" },
+        });
+        assert.equal(added.status, 201);
+        const kms = huaweiClient(server());
+        const info = await rejectsHuawei(kms.encryptData({ key_id: HW_KEY, plain_text: "x" }), 502, "APIGW.0202");
+        assert.equal(info.coreErrorCode, "APIGW.0202", "a flat gateway body is unwrapped by the core itself");
+        const ok = await kms.encryptData({ key_id: HW_KEY, plain_text: "x" });
+        assert.equal(ok.key_id, HW_KEY);
+      });
     }));
 });
