@@ -305,6 +305,7 @@ describe("fault declarations", function()
     { 'fault { state = "frozen" }', "'frozen' is not a key state" },
     { 'fault { after = 2, error = "internal" }', "after goes with times" },
     { 'on("azure", "encrypt", function() end)', "on: the dialect must be" },
+    { 'fault { id = "a", error = "internal" }\nfault { id = "a", error = "internal" }', "duplicate id 'a'" },
   }
   for _, b in ipairs(bad) do
     it("refuses " .. b[1], function()

@@ -216,3 +216,71 @@ describe("huawei data key pairs", function()
       with_plain_text = "no" }))
   end)
 end)
+
+describe("huawei derive-shared-secret", function()
+  local function derive(id, peer_pub, extra)
+    local body = { key_id = id, key_agreement_algorithm = "ECDH",
+      public_key = core.b64(core.pkey_public_der(peer_pub)) }
+    for k, v in pairs(extra or {}) do
+      body[k] = v
+    end
+    return call("derive-shared-secret", body)
+  end
+
+  it("agrees with the secret the peer computes from the key's public half", function()
+    for name, kind in pairs { p256 = "ec-p256", p384 = "ec-p384", k1 = "ec-secp256k1" } do
+      local peer, peer_pub = core.pkey_generate(kind)
+      local body = ok(derive(K[name], peer_pub))
+      assert.are.same({ "key_agreement_algorithm", "key_id", "shared_secret" },
+        (function() local t = {} for k in pairs(body) do t[#t + 1] = k end table.sort(t) return t end)())
+      assert.are.equal(K[name], body.key_id)
+      assert.are.equal("ECDH", body.key_agreement_algorithm)
+      local expected = core.pkey_derive_shared(peer, public_pem(K[name]))
+      assert.are.equal(kind == "ec-p384" and 48 or 32, #expected)
+      assert.are.equal(core.b64(expected), body.shared_secret, name)
+    end
+  end)
+
+  it("refuses a peer key that is not on the key's curve or not a key", function()
+    local _, p384 = core.pkey_generate("ec-p384")
+    assert_error(400, "KMS.0308", derive(K.p256, p384))
+    assert_error(400, "KMS.0308", call("derive-shared-secret", { key_id = K.p256,
+      key_agreement_algorithm = "ECDH", public_key = core.b64("not a key") }))
+    assert_error(400, "KMS.0308", call("derive-shared-secret", { key_id = K.p256,
+      key_agreement_algorithm = "ECDH", public_key = "%%%" }))
+  end)
+
+  it("checks the algorithm and the required fields", function()
+    local _, pub = core.pkey_generate("ec-p256")
+    assert_error(400, "KMS.0308", derive(K.p256, pub, { key_agreement_algorithm = "DH" }))
+    local status, body = call("derive-shared-secret", { key_id = K.p256, public_key = "AAAA" })
+    assert.are.equal(400, status)
+    assert.is_string(body.error.error_code)
+    status, body = call("derive-shared-secret", { key_agreement_algorithm = "ECDH", public_key = "AAAA" })
+    assert.are.equal(400, status)
+    assert.is_string(body.error.error_code)
+  end)
+
+  it("refuses a recipient: there is no enclave to encrypt for", function()
+    local _, pub = core.pkey_generate("ec-p256")
+    assert_error(400, "KMS.0308", derive(K.p256, pub, { recipient = { attestation_document = "AAAA" } }))
+  end)
+
+  it("refuses keys that cannot do ECDH", function()
+    local _, pub = core.pkey_generate("ec-p256")
+    assert_error(400, "KMS.0331", derive(AES, pub))
+    assert_error(400, "KMS.0341", derive(HMAC, pub))
+    for _, name in ipairs { "rsa2048", "ed25519", "sm2" } do
+      assert_error(400, "KMS.0325", derive(K[name], pub))
+    end
+  end)
+
+  it("refuses a disabled key with KMS.0209", function()
+    local _, pub = core.pkey_generate("ec-p256")
+    ok(call("disable-key", { key_id = K.k1 }))
+    assert_error(400, "KMS.0209", derive(K.k1, (select(2, core.pkey_generate("ec-secp256k1")))))
+    ok(call("enable-key", { key_id = K.k1 }))
+    ok(derive(K.k1, (select(2, core.pkey_generate("ec-secp256k1")))))
+    assert.is_string(pub)
+  end)
+end)

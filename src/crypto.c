@@ -1152,6 +1152,55 @@ int crypto_pkey_from_der(const void *der, size_t derlen,
     return rc;
 }
 
+int crypto_pkey_derive_shared(const char *pem, size_t pemlen,
+                              const void *peer, size_t peerlen,
+                              unsigned char **out, size_t *outlen,
+                              const char **err)
+{
+    EVP_PKEY *pkey = NULL, *pub = NULL;
+    EVP_PKEY_CTX *ctx = NULL;
+    size_t n = 0;
+    int rc = -1;
+
+    if (crypto_init(err) < 0 || (pkey = pkey_load(pem, pemlen, 1, err)) == NULL)
+        return -1;
+    *out = NULL;
+    /* The peer key: SubjectPublicKeyInfo DER, else any PEM public key. */
+    if (peerlen == 0
+        || ((pub = der_load(peer, peerlen, "SubjectPublicKeyInfo",
+                            EVP_PKEY_PUBLIC_KEY)) == NULL
+            && (pub = pkey_load(peer, peerlen, 0, err)) == NULL)) {
+        fail(err, "invalid peer public key");
+        goto done;
+    }
+    ERR_clear_error();
+    if (EVP_PKEY_parameters_eq(pkey, pub) != 1) {
+        fail(err, "peer key type or curve differs");
+        goto done;
+    }
+    if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL
+        || EVP_PKEY_derive_init(ctx) <= 0) {
+        fail(err, "key type does not support derivation");
+        goto done;
+    }
+    if (EVP_PKEY_derive_set_peer(ctx, pub) <= 0
+        || EVP_PKEY_derive(ctx, NULL, &n) <= 0 || n == 0
+        || (*out = OPENSSL_malloc(n)) == NULL
+        || EVP_PKEY_derive(ctx, *out, &n) <= 0) {
+        OPENSSL_free(*out);
+        *out = NULL;
+        fail(err, "derivation failed");
+        goto done;
+    }
+    *outlen = n;
+    rc = 0;
+done:
+    EVP_PKEY_CTX_free(ctx);
+    EVP_PKEY_free(pub);
+    EVP_PKEY_free(pkey);
+    return rc;
+}
+
 /* ---- signatures ---- */
 
 #define SM2_DEFAULT_ID "1234567812345678"

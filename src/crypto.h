@@ -136,6 +136,14 @@ int crypto_pkey_private_der(const char *pem, size_t pemlen,
  * public PEM. Nothing may follow the DER. */
 int crypto_pkey_from_der(const void *der, size_t derlen,
                          char **pem, size_t *pemlen, const char **err);
+/* ECDH: the raw shared secret (the x coordinate) between a private PEM
+ * key and a peer public key given as SPKI DER or PEM, on the same curve.
+ * Key types without EVP_PKEY_derive (RSA, SM2 on OpenSSL 3.0) fail.
+ * *out: OPENSSL_free. */
+int crypto_pkey_derive_shared(const char *pem, size_t pemlen,
+                              const void *peer, size_t peerlen,
+                              unsigned char **out, size_t *outlen,
+                              const char **err);
 
 /* alg: rsa-pss-sha256/384/512 (salt length = digest length, MGF1 with the
  * same hash), rsa-pkcs1-sha256/384/512, ecdsa-sha256/384/512 (any EC

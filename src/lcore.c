@@ -379,6 +379,23 @@ static int lcore_pkey_from_der(lua_State *L)
     return 1;
 }
 
+/* kmsemu.core.pkey_derive_shared */
+static int lcore_pkey_derive_shared(lua_State *L)
+{
+    size_t pemlen, peerlen, outlen;
+    const char *pem = luaL_checklstring(L, 1, &pemlen), *err;
+    const char *peer = luaL_checklstring(L, 2, &peerlen);
+    void **box = lcore_box(L);
+    unsigned char *out;
+
+    if (crypto_pkey_derive_shared(pem, pemlen, peer, peerlen, &out, &outlen,
+                                  &err) < 0)
+        return lcore_fail(L, err);
+    *box = out;
+    lcore_unbox(L, box, outlen);
+    return 1;
+}
+
 /* kmsemu.core.sign */
 static int lcore_sign(lua_State *L)
 {
@@ -510,6 +527,7 @@ LUAMOD_API int luaopen_kmsemu_core(lua_State *L)
         {"pkey_public_pem", lcore_pkey_public_pem},
         {"pkey_private_der", lcore_pkey_private_der},
         {"pkey_from_der", lcore_pkey_from_der},
+        {"pkey_derive_shared", lcore_pkey_derive_shared},
         {"sign", lcore_sign},
         {"verify", lcore_verify},
         {"sm2_za", lcore_sm2_za},

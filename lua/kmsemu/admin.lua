@@ -115,7 +115,10 @@ function H.post_faults(control, req)
   if err then
     return refuse(400, err)
   end
-  local added = control.world().faults:add(f)
+  local added, dup = control.world().faults:add(f)
+  if not added then
+    return refuse(409, dup)
+  end
   return reply(201, { id = added.id })
 end
 

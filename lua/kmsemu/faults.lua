@@ -164,8 +164,17 @@ function M.new(seed)
     Set)
 end
 
--- Adds a checked fault; returns it. A vendor code also limits the fault
--- to the dialect it belongs to.
+function Set:find(id)
+  for _, f in ipairs(self.list) do
+    if f.id == id then
+      return f
+    end
+  end
+end
+
+-- Adds a checked fault; returns it, or nil and a message when its id is
+-- taken. Without an id it gets the next free number. A vendor code also
+-- limits the fault to the dialect it belongs to.
 function Set:add(f)
   local fault = { calls = 0, fired = 0 }
   for k, v in pairs(f) do
@@ -174,8 +183,16 @@ function Set:add(f)
   if fault.error and not M.NEUTRAL_ERRORS[fault.error] then
     fault.dialect = vendor_dialect(fault.error)
   end
-  fault.id = fault.id and tostring(fault.id) or tostring(self.next_id)
-  self.next_id = self.next_id + 1
+  if fault.id ~= nil then
+    fault.id = tostring(fault.id)
+    if self:find(fault.id) then
+      return nil, ("fault: duplicate id '%s'"):format(fault.id)
+    end
+  else
+    repeat
+      fault.id, self.next_id = tostring(self.next_id), self.next_id + 1
+    until not self:find(fault.id)
+  end
   self.list[#self.list + 1] = fault
   return fault
 end

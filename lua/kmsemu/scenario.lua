@@ -226,6 +226,11 @@ local function run(src, path, jrnl)
   local decl = { journal = jrnl:view() }
   function decl.fault(f)
     local e = faults.check(f)
+    for _, other in ipairs(d.faults) do
+      if e == nil and f.id ~= nil and tostring(other.id) == tostring(f.id) then
+        e = ("fault: duplicate id '%s'"):format(tostring(f.id))
+      end
+    end
     if e then
       error(e, 2)
     end
@@ -374,7 +379,7 @@ function M.load_source(src, name)
   local w = harness({ path = path, source = src, credentials = creds, keys = keys, huawei_users = d.huawei_users,
            tencent_limits = d.tencent_limits, hooks = d.hooks }, d.seed or M.DEFAULT_SEED, jrnl)
   for _, f in ipairs(d.faults) do
-    w.faults:add(f)
+    assert(w.faults:add(f)) -- ids were checked as they were declared
   end
   return w
 end

@@ -775,6 +775,38 @@ describe("kmsemu.core", function()
     end)
   end)
 
+  describe("pkey_derive_shared", function()
+    it("agrees on one ECDH secret from either side, as openssl pkeyutl -derive", function()
+      for _, kind in ipairs { "ec-p256", "ec-p384", "ec-secp256k1" } do
+        local a, apub = core.pkey_generate(kind)
+        local b, bpub = core.pkey_generate(kind)
+        local s1 = assert(core.pkey_derive_shared(a, core.pkey_public_der(bpub)))
+        assert.are.equal(s1, core.pkey_derive_shared(b, apub))
+        assert.are.equal(kind == "ec-p384" and 48 or 32, #s1)
+        local ok, out = cli({ key = a, peer = bpub, out = "" },
+          "pkeyutl -derive -inkey $key -peerkey $peer -out $out")
+        if ok ~= nil then
+          assert.is_true(ok)
+          assert.are.equal(s1, out.out)
+        end
+      end
+    end)
+
+    it("refuses other curves, bad peers and key types without ECDH", function()
+      local a = core.pkey_generate("ec-p256")
+      local _, other = core.pkey_generate("ec-p384")
+      local s, err = core.pkey_derive_shared(a, other)
+      assert.is_nil(s)
+      assert.are.equal("peer key type or curve differs", err)
+      assert.is_nil((core.pkey_derive_shared(a, "junk")))
+      assert.is_nil((core.pkey_derive_shared(a, "")))
+      for _, kind in ipairs { "rsa2048", "sm2" } do
+        local k, kpub = core.pkey_generate(kind)
+        assert.is_nil((core.pkey_derive_shared(k, kpub)))
+      end
+    end)
+  end)
+
   describe("equal", function()
     it("compares contents and lengths", function()
       assert.is_true(core.equal("abc", "abc"))

@@ -183,6 +183,7 @@ class HuaweiKmsClient {
   showPublicKey(body) { return this.call("get-publickey", body); }
   sign(body) { return this.call("sign", body); }
   validateSignature(body) { return this.call("verify", body); }
+  deriveSharedSecret(body) { return this.call("derive-shared-secret", body); }
   generateMac(body) { return this.call("generate-mac", body); }
   verifyMac(body) { return this.call("verify-mac", body); }
   enableKeyRotation(body) { return this.call("enable-key-rotation", body); }

@@ -236,6 +236,22 @@ describe("Huawei KMS, every operation, through the SDK core", () => {
         message: digest.toString("base64") }), 400, "KMS.1115");
     });
 
+    it("derive-shared-secret agrees with node's ECDH", async () => {
+      const pem = (await kms.showPublicKey({ key_id: K.p256 })).public_key;
+      const peer = crypto.generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+      const d = await kms.deriveSharedSecret({ key_id: K.p256, key_agreement_algorithm: "ECDH",
+        public_key: peer.publicKey.export({ format: "der", type: "spki" }).toString("base64") });
+      ok(d);
+      assert.deepEqual(Object.keys(d).filter((k) => k !== "httpStatusCode").sort(),
+        ["key_agreement_algorithm", "key_id", "shared_secret"]);
+      for (const f of ["key_id", "key_agreement_algorithm", "shared_secret"]) isStr(d[f], f);
+      assert.equal(d.key_agreement_algorithm, "ECDH");
+      const expected = crypto.diffieHellman({ privateKey: peer.privateKey, publicKey: crypto.createPublicKey(pem) });
+      assert.equal(d.shared_secret, expected.toString("base64"));
+      await rejectsHuawei(kms.deriveSharedSecret({ key_id: K.aes, key_agreement_algorithm: "ECDH",
+        public_key: peer.publicKey.export({ format: "der", type: "spki" }).toString("base64") }), 400, "KMS.0331");
+    });
+
     it("generate-mac and verify-mac (mac_valid is a boolean)", async () => {
       const msg = Buffer.from("mac me").toString("base64");
       const g = await kms.generateMac({ key_id: K.hmac256, mac_algorithm: "HMAC_SHA_256", message: msg });

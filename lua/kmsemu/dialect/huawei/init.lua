@@ -67,6 +67,8 @@ M.ROUTES = {
   route("get-publickey", "POST", "get-publickey", sign.public_key),
   route("sign", "POST", "sign", sign.sign, { coverage = "differs" }),
   route("verify", "POST", "verify", sign.verify, { coverage = "differs" }),
+  route("derive-shared-secret", "POST", "derive-shared-secret", sign.derive_shared_secret,
+    { coverage = "differs" }),
   route("generate-mac", "POST", "generate-mac", sign.generate_mac),
   route("verify-mac", "POST", "verify-mac", sign.verify_mac),
   route("enable-key-rotation", "POST", "enable-key-rotation", rotation.enable),
@@ -100,7 +102,7 @@ M.ROOT_ROUTES = {
 -- What §1.1 lists and kmsemu leaves out; each answers as an unknown API.
 M.NOT_SUPPORTED = {
   "keystores", "key-policies", "access-points", "datakey-capsule", "create-pin",
-  "replicate-key", "update-primary-region", "support-regions", "derive-shared-secret",
+  "replicate-key", "update-primary-region", "support-regions",
 }
 
 local function segments(s)

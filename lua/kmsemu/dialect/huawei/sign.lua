@@ -1,10 +1,11 @@
 -- Asymmetric keys and MACs: get-publickey, sign, verify, generate-mac,
--- verify-mac. With message_type DIGEST (the default) the message is the
--- digest itself and must have the hash's length; with RAW it is hashed
--- here. SM2 hashes with its default ID, 1234567812345678.
+-- verify-mac, derive-shared-secret. With message_type DIGEST (the default)
+-- the message is the digest itself and must have the hash's length; with
+-- RAW it is hashed here. SM2 hashes with its default ID, 1234567812345678.
 local core = require "kmsemu.core"
 local errors = require "kmsemu.errors"
 local keystore = require "kmsemu.keystore"
+local util = require "kmsemu.util"
 local context = require "kmsemu.dialect.huawei.context"
 local p = require "kmsemu.dialect.huawei.params"
 
@@ -89,6 +90,39 @@ function M.public_key(ctx, b)
     errors.vendor("KMS.0331")
   end
   return { key_id = key.id, public_key = assert(core.pkey_public_pem(ctx.keys:material(key))) }
+end
+
+-- ECDH between the key's private half and the caller's public key (Base64
+-- SubjectPublicKeyInfo DER on the key's curve). The SDK has no key_usage for
+-- agreement, so an EC key of either usage agrees. SM2 key exchange is not
+-- plain ECDH and OpenSSL 3.0 has no EVP_PKEY_derive for it: refused with
+-- KMS.0325 (README, Known differences). No Qingtian enclave: a recipient
+-- is refused rather than answered in the clear.
+local AGREES = { EC_P256 = true, EC_P384 = true, SECP256K1 = true }
+
+function M.derive_shared_secret(ctx, b)
+  local key = context.usable(ctx, p.key_id(b, true))
+  local alg = p.enum(b, "key_agreement_algorithm", { ECDH = true }, nil)
+  if not alg then
+    errors.raise("MISSING_PARAMETER", "key_agreement_algorithm")
+  end
+  local peer = p.base64(b, "public_key", 1, 1024)
+  if b.recipient ~= nil and b.recipient ~= util.null then
+    errors.vendor("KMS.0308", "recipient")
+  end
+  local kind = keystore.SPECS[key.spec].kind
+  if kind == "symmetric" then
+    errors.vendor("KMS.0331")
+  elseif kind == "hmac" then
+    errors.vendor("KMS.0341")
+  elseif not AGREES[key.spec] then
+    errors.vendor("KMS.0325")
+  end
+  local secret = core.pkey_derive_shared(ctx.keys:material(key), peer)
+  if not secret then
+    errors.vendor("KMS.0308", "public_key")
+  end
+  return { key_id = key.id, key_agreement_algorithm = alg, shared_secret = core.b64(secret) }
 end
 
 -- mac_algorithm -> the HMAC key spec it belongs to.
