@@ -6,11 +6,15 @@
 # A runner that dies before reporting counts as one failure.
 set -u
 cd "$(dirname "$0")/.."
-out=build/spec
+# BUILD names the build directory; KMSEMU_BIN, when set, the binary the
+# HTTP specs and the SDK tests drive (make asan gives a sanitized one).
+build=${BUILD:-build}
+case $build in /*) ;; *) build=./$build ;; esac
+out=$build/spec
 mkdir -p "$out"
 
 LUA_PATH='./lua/?.lua;./lua/?/init.lua;./spec/?.lua;;' \
-LUA_CPATH='./build/lib/?.so;;' \
+LUA_CPATH="$build/lib/?.so;;" \
     busted --lua=lua5.4 -o TAP spec >"$out/busted.tap" 2>&1
 busted_rc=$?
 cat "$out/busted.tap"
