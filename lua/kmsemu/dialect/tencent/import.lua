@@ -32,7 +32,18 @@ local function external(ctx, id)
   return key
 end
 
--- Each call replaces the key's wrapping key and token.
+-- One RSA-2048 wrapping key pair for the process, made on first use:
+-- generating one takes tens to hundreds of milliseconds under the Lua
+-- lock, enough to stall every other request (and, on a loaded machine,
+-- the request's own time budget). Tokens stay per call and per key.
+local wrapping_pem
+
+local function wrapping_key()
+  wrapping_pem = wrapping_pem or assert(core.pkey_generate("rsa2048"))
+  return wrapping_pem
+end
+
+-- Each call replaces the key's token.
 local function get_parameters_for_import(ctx, p)
   if not WRAPPING[p.WrappingAlgorithm] then
     invalid("`WrappingAlgorithm` must be RSAES_PKCS1_V1_5, RSAES_OAEP_SHA_1 or RSAES_OAEP_SHA_256.")
@@ -41,7 +52,7 @@ local function get_parameters_for_import(ctx, p)
     invalid("`WrappingKeySpec` must be RSA_2048.")
   end
   local key = external(ctx, p.KeyId)
-  local pem = assert(core.pkey_generate("rsa2048"))
+  local pem = wrapping_key()
   local token = core.b64(core.random(96))
   key.import = {
     token = token, pem = pem, algorithm = WRAPPING[p.WrappingAlgorithm],
