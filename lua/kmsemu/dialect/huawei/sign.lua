@@ -26,7 +26,8 @@ local ALGORITHMS = {
   ECDSA_SHA_512 = { "ecdsa-sha512", 64, "ec" },
   SM2DSA_SM3 = { "sm2-sm3", 32, "sm2" },
   ED25519_SHA_512 = { "ed25519", nil, "ed25519" },
-  -- Pre-hashed Ed25519 is not offered by the core (README, Known differences).
+  -- Ed25519ph needs OpenSSL 3.2's "instance" parameter; the core links
+  -- 3.0 (README, Huawei sign and verify).
   ED25519_PH_SHA_512 = { nil, nil, "ed25519" },
 }
 
