@@ -149,6 +149,13 @@ describe("the C core's fallbacks #http", function()
     end
   end)
 
+  it("does not count key generation against the script budget", function()
+    local status, _, body = get("/keygen")
+    assert.are.equal(200, status, body)
+    local st2 = get("/loop")
+    assert.are.equal(500, st2, "a runaway script must still be stopped after key generation")
+  end)
+
   it("sleeps an injected delay without holding up other requests", function()
     local started = os.time()
     local p = io.popen(("curl -s %s/slow?delay=1500 & sleep 0.2; curl -s -w ' %%{time_total}' %s/fast; wait")

@@ -7,11 +7,13 @@
  * error raised while Lua copies them cannot leak them.
  */
 #include <stdint.h>
+#include <time.h>
 
 #include <lauxlib.h>
 #include <lua.h>
 
 #include "crypto.h"
+#include "kmsemu.h"
 
 #define LCORE_BOX "kmsemu.core.box"
 #define LCORE_RANDOM_MAX 65536
@@ -236,6 +238,26 @@ static int lcore_cipher(lua_State *L)
     return 1;
 }
 
+static double lcore_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Adds the time since `since` to the host's budget credit. */
+static void lcore_credit(lua_State *L, double since)
+{
+    lua_Number credit;
+
+    lua_getfield(L, LUA_REGISTRYINDEX, KMS_BUDGET_CREDIT);
+    credit = lua_tonumber(L, -1) + (lcore_now_ms() - since);
+    lua_pop(L, 1);
+    lua_pushnumber(L, credit);
+    lua_setfield(L, LUA_REGISTRYINDEX, KMS_BUDGET_CREDIT);
+}
+
 /* kmsemu.core.pkey_generate */
 static int lcore_pkey_generate(lua_State *L)
 {
@@ -243,8 +265,11 @@ static int lcore_pkey_generate(lua_State *L)
     void **privbox = lcore_box(L), **pubbox = lcore_box(L);
     char *priv, *pub;
     size_t privlen, publen;
+    double start = lcore_now_ms();
+    int rc = crypto_pkey_generate(kind, &priv, &privlen, &pub, &publen, &err);
 
-    if (crypto_pkey_generate(kind, &priv, &privlen, &pub, &publen, &err) < 0)
+    lcore_credit(L, start);
+    if (rc < 0)
         return lcore_fail(L, err);
     *privbox = priv;
     *pubbox = pub;
@@ -307,8 +332,11 @@ static int lcore_pkey_derive(lua_State *L)
     const char *seed = luaL_checklstring(L, 2, &seedlen);
     void **box = lcore_box(L);
     char *priv;
+    double start = lcore_now_ms();
+    int rc = crypto_pkey_derive(kind, seed, seedlen, &priv, &privlen, &err);
 
-    if (crypto_pkey_derive(kind, seed, seedlen, &priv, &privlen, &err) < 0)
+    lcore_credit(L, start);
+    if (rc < 0)
         return lcore_fail(L, err);
     *box = priv;
     lcore_unbox(L, box, privlen);

@@ -48,15 +48,40 @@ vm_past(const struct timespec *deadline)
 }
 
 static void
-vm_arm(struct vm *vm, long ms)
+vm_extend(struct vm *vm, long ms)
 {
-    vm_clock(&vm->deadline);
     vm->deadline.tv_sec += ms / 1000;
     vm->deadline.tv_nsec += (ms % 1000) * 1000000L;
     if (vm->deadline.tv_nsec >= 1000000000L) {
         vm->deadline.tv_sec++;
         vm->deadline.tv_nsec -= 1000000000L;
     }
+}
+
+static void
+vm_arm(struct vm *vm, long ms)
+{
+    vm_clock(&vm->deadline);
+    vm_extend(vm, ms);
+}
+
+/* Moves the time the binding spent generating keys into the deadline.
+ * Returns whether the deadline is then still ahead. */
+static int
+vm_take_credit(struct vm *vm)
+{
+    lua_State *L = vm->L;
+    lua_Integer ms;
+
+    lua_getfield(L, LUA_REGISTRYINDEX, KMS_BUDGET_CREDIT);
+    ms = (lua_Integer)lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    if (ms <= 0)
+        return 0;
+    lua_pushinteger(L, 0);
+    lua_setfield(L, LUA_REGISTRYINDEX, KMS_BUDGET_CREDIT);
+    vm_extend(vm, (long)ms);
+    return !vm_past(&vm->deadline);
 }
 
 /* Once the budget is spent the hook fires on every instruction and raises
@@ -70,7 +95,7 @@ vm_hook(lua_State *L, lua_Debug *ar)
 
     (void)ar;
     if (vm->timeout[0] == '\0') {
-        if (!vm_past(&vm->deadline))
+        if (!vm_past(&vm->deadline) || vm_take_credit(vm))
             return;
         luaL_where(L, 0);
         snprintf(vm->timeout, sizeof(vm->timeout),
@@ -110,6 +135,8 @@ vm_pcall(struct vm *vm, int nargs, long budget_ms, int traceback)
     }
     vm->timeout[0] = '\0';
     vm->budget_ms = budget_ms;
+    lua_pushinteger(vm->L, 0);
+    lua_setfield(vm->L, LUA_REGISTRYINDEX, KMS_BUDGET_CREDIT);
     vm_arm(vm, budget_ms);
     lua_sethook(vm->L, vm_hook, LUA_MASKCOUNT, VM_HOOK_COUNT);
     rc = lua_pcall(vm->L, nargs, 1, msgh);
