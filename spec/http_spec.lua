@@ -121,6 +121,34 @@ describe("kmsemu start-up #http", function()
   end
 end)
 
+describe("kmsemu check #http", function()
+  local function check(path)
+    local p = io.popen(("%s check %s 2>&1; echo \"status=$?\""):format(server.BIN, path))
+    local out = p:read("a")
+    p:close()
+    return tonumber(out:match("status=(%d+)")), out
+  end
+
+  it("accepts every shipped scenario", function()
+    local p = io.popen("find scenarios -name '*.lua' | sort")
+    local n = 0
+    for path in p:lines() do
+      local status, out = check(path)
+      assert.are.equal(0, status, out)
+      assert.is_truthy(out:find(path .. ": ok\n", 1, true), out)
+      n = n + 1
+    end
+    p:close()
+    assert.is_true(n >= 3)
+  end)
+
+  it("exits 2 with file:line: message on a broken one", function()
+    local status, out = check("spec/fixtures/scenarios/unknown_field.lua")
+    assert.are.equal(2, status)
+    assert.matches("unknown_field%.lua:3: cmk: unknown field 'colour'", out)
+  end)
+end)
+
 describe("the C core's fallbacks #http", function()
   local s
 

@@ -33,6 +33,7 @@ usage(FILE *out)
 {
     fprintf(out,
         "Usage: kmsemu [options]\n"
+        "       kmsemu check FILE [options]   load a scenario, report, exit\n"
         "A local emulator of Huawei Cloud KMS and Tencent Cloud KMS.\n"
         "\n"
         "  --listen HOST:PORT      address to listen on (default %s);\n"
@@ -169,8 +170,20 @@ main(int argc, char **argv)
     struct http_server *srv;
     struct vm *vm;
     sigset_t stop;
+    const char *check = NULL;
     int rc, sig;
 
+    /* kmsemu check FILE [options]: load the scenario, serve nothing. */
+    if (argc > 1 && strcmp(argv[1], "check") == 0) {
+        if (argc < 3) {
+            fprintf(stderr, "kmsemu: usage: kmsemu check FILE [options]\n");
+            return 2;
+        }
+        check = argv[2];
+        o.scenario = check;
+        argc -= 2;
+        argv += 2;
+    }
     if ((rc = parse_args(argc, argv, &o)) != 0)
         return rc > 0 ? 0 : 2;
     project_root(root, sizeof(root));
@@ -196,6 +209,11 @@ main(int argc, char **argv)
     if ((vm = vm_create(&vc, err, sizeof(err))) == NULL) {
         fprintf(stderr, "kmsemu: %s\n", err);
         return 2;
+    }
+    if (check != NULL) {
+        printf("%s: ok\n", check);
+        vm_destroy(vm);
+        return 0;
     }
 
     hc.listen = o.listen;
