@@ -258,6 +258,15 @@ static void lcore_credit(lua_State *L, double since)
     lua_setfield(L, LUA_REGISTRYINDEX, KMS_BUDGET_CREDIT);
 }
 
+/* kmsemu.core.clock: monotonic milliseconds. os.clock() is process CPU
+ * time, which sums every civetweb thread: wrong for a latency, and slow
+ * to read with 64 threads. */
+static int lcore_clock(lua_State *L)
+{
+    lua_pushnumber(L, lcore_now_ms());
+    return 1;
+}
+
 /* kmsemu.core.pkey_generate */
 static int lcore_pkey_generate(lua_State *L)
 {
@@ -546,6 +555,7 @@ LUAMOD_API int luaopen_kmsemu_core(lua_State *L)
         {"aead_seal", lcore_aead_seal},
         {"aead_open", lcore_aead_open},
         {"cipher", lcore_cipher},
+        {"clock", lcore_clock},
         {"pkey_generate", lcore_pkey_generate},
         {"pkey_public_der", lcore_pkey_public_der},
         {"pkey_encrypt", lcore_pkey_encrypt},

@@ -3,6 +3,7 @@
 -- dialect answers in its cloud's exact shape, errors included. Around the
 -- dialect run the scenario's faults (before) and shaping hooks (after),
 -- and every call is journaled.
+local core = require "kmsemu.core"
 local admin = require "kmsemu.admin"
 local call = require "kmsemu.call"
 local faults = require "kmsemu.faults"
@@ -44,8 +45,8 @@ end
 -- The call description c becomes the journal entry.
 local function journal(c, res, fired, started)
   c.time, c.status, c.error, c.faults = os.time(), res.status, call.error_code(c.dialect, res), fired.ids
-  -- Lua's own time (os.clock: CPU, the lock is held) plus the injected delay.
-  c.latency_ms = math.floor((os.clock() - started) * 1000 + 0.5) + fired.delay_ms
+  -- Time under the lock (monotonic) plus the injected delay.
+  c.latency_ms = math.floor(core.clock() - started + 0.5) + fired.delay_ms
   world.journal:record(c)
   world.metrics:observe(c.dialect, c.action, res.status, fired.ids)
 end
@@ -80,7 +81,7 @@ function M.handle(req)
   if req.path:sub(1, #admin.PREFIX) == admin.PREFIX then
     return admin.handle(control, req)
   end
-  local started = os.clock()
+  local started = core.clock()
   local name, dialect = dialect_of(req)
   local c = call.describe(name, dialect, req)
   local fired = world.faults:apply(world, c, req)
