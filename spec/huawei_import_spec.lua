@@ -1,6 +1,6 @@
 -- Huawei key import: the wrapping key and token, unwrapping with each
 -- wrapping algorithm, the token checks, re-import of the same material
--- only, and deleting imported material.
+-- only, deleting imported material, and asymmetric private keys.
 local client = require "support.client"
 local core = require "kmsemu.core"
 local kmsemu = require "kmsemu"
@@ -169,8 +169,81 @@ describe("huawei delete-imported-key-material", function()
     assert_error(400, "KMS.0312", call("rotate-on-demand", { key_id = PENDING_IMPORT }))
   end)
 
-  it("create-key refuses external asymmetric keys", function()
-    assert_error(400, "KMS.0308", call("create-key", { key_alias = "ext-rsa", key_spec = "RSA_2048",
-      origin = "external" }))
+end)
+
+describe("huawei asymmetric import", function()
+  -- The request importing private PEM priv into key id: a temporary AES key
+  -- wrapped like symmetric material, the PKCS#8 DER wrapped with it (RFC 5649).
+  local function wrap_private(id, priv, temporary, alg)
+    temporary = temporary or core.random(32)
+    local req = wrap(id, temporary, alg)
+    local der = assert(core.pkey_private_der(priv))
+    local cipher = #temporary == 16 and "aes-128-wrap-pad" or "aes-256-wrap-pad"
+    req.encrypted_privatekey = core.b64(assert(core.cipher(cipher, temporary, nil, der, true)))
+    return req
+  end
+
+  local function same_public(id, pub)
+    local got = ok(call("get-publickey", { key_id = id })).public_key
+    assert.are.equal(core.pkey_public_der(pub), core.pkey_public_der(got))
+  end
+
+  it("installs the private key of each spec; the key signs with it", function()
+    for spec, kind in pairs { RSA_2048 = "rsa2048", EC_P256 = "ec-p256", EC_P384 = "ec-p384",
+                              SECP256K1 = "ec-secp256k1", SM2 = "sm2" } do
+      local id = external(spec)
+      assert.are.equal("5", ok(call("describe-key", { key_id = id })).key_info.key_state)
+      local priv, pub = core.pkey_generate(kind)
+      assert.are.same({}, ok(call("import-key-material", wrap_private(id, priv))))
+      assert.are.equal("2", ok(call("describe-key", { key_id = id })).key_info.key_state, spec)
+      same_public(id, pub)
+    end
+    local id = external("EC_P256")
+    local priv, pub = core.pkey_generate("ec-p256")
+    ok(call("import-key-material", wrap_private(id, priv, core.random(16), "SM2_ENCRYPT")))
+    same_public(id, pub)
+    local digest = core.digest("sha256", "imported")
+    local sig = ok(call("sign", { key_id = id, signing_algorithm = "ECDSA_SHA_256",
+      message = core.b64(digest) })).signature
+    assert.is_true(core.verify(pub, "ecdsa-sha256", digest, true, core.unb64(sig)))
+  end)
+
+  it("needs encrypted_privatekey (KMS.2608)", function()
+    local id = external("EC_P256")
+    assert_error(400, "KMS.2608", call("import-key-material", (wrap(id, core.random(32)))))
+  end)
+
+  it("needs a temporary key of 16 or 32 bytes (KMS.2610)", function()
+    local id = external("EC_P256")
+    local priv = core.pkey_generate("ec-p256")
+    local req = wrap_private(id, priv, core.random(32))
+    req.encrypted_key_material = wrap(id, core.random(24)).encrypted_key_material
+    assert_error(400, "KMS.2610", call("import-key-material", req))
+  end)
+
+  it("refuses a private key that does not unwrap or fit the spec (KMS.2609)", function()
+    local id = external("EC_P256")
+    local req = wrap_private(id, (core.pkey_generate("ec-p256")))
+    req.encrypted_key_material = wrap(id, core.random(32)).encrypted_key_material
+    assert_error(400, "KMS.2609", call("import-key-material", req))
+    assert_error(400, "KMS.2609", call("import-key-material", wrap_private(id, (core.pkey_generate("ec-p384")))))
+    assert_error(400, "KMS.2609", call("import-key-material", wrap_private(id, (core.pkey_generate("sm2")))))
+    local temporary = core.random(32)
+    req = wrap(id, temporary)
+    req.encrypted_privatekey = core.b64(core.cipher("aes-256-wrap-pad", temporary, nil, ("x"):rep(64), true))
+    assert_error(400, "KMS.2609", call("import-key-material", req))
+    req.encrypted_privatekey = "%%%"
+    assert_error(400, "KMS.2609", call("import-key-material", req))
+    assert.are.equal("5", ok(call("describe-key", { key_id = id })).key_info.key_state)
+  end)
+
+  it("an imported private key cannot be deleted (KMS.2702), nor imported twice (KMS.0310)", function()
+    local id = external("RSA_2048")
+    assert_error(400, "KMS.2701", call("delete-imported-key-material", { key_id = id }))
+    local req = wrap_private(id, (core.pkey_generate("rsa2048")))
+    ok(call("import-key-material", req))
+    assert_error(400, "KMS.2702", call("delete-imported-key-material", { key_id = id }))
+    assert_error(400, "KMS.0310", call("import-key-material", req))
+    assert.are.equal("2", ok(call("describe-key", { key_id = id })).key_info.key_state)
   end)
 end)

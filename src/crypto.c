@@ -39,7 +39,7 @@ static const struct {
     {"sha512", "SHA2-512"}, {"sm3", "SM3"},
 };
 
-enum { MODE_AEAD, MODE_PADDED, MODE_UNPADDED };
+enum { MODE_AEAD, MODE_PADDED, MODE_UNPADDED, MODE_WRAP };
 
 static const struct {
     const char *name, *ossl;
@@ -53,6 +53,9 @@ static const struct {
     {"sm4-ctr", "SM4-CTR", MODE_UNPADDED},
     {"sm4-cbc", "SM4-CBC", MODE_PADDED},
     {"sm4-ecb", "SM4-ECB", MODE_UNPADDED},
+    /* RFC 5649 key wrap with padding; ivlen 0 means the RFC's default. */
+    {"aes-256-wrap-pad", "AES-256-WRAP-PAD", MODE_WRAP},
+    {"aes-128-wrap-pad", "AES-128-WRAP-PAD", MODE_WRAP},
 };
 
 /* Written only inside init_once(); read-only afterwards. */
@@ -411,13 +414,21 @@ static EVP_CIPHER_CTX *cipher_start(int i, const void *key, size_t keylen,
         fail(err, "invalid key length");
         return NULL;
     }
-    if (ivlen != (size_t)EVP_CIPHER_get_iv_length(cipher)) {
+    if (ivlen != (size_t)EVP_CIPHER_get_iv_length(cipher)
+        && !(cipher_specs[i].mode == MODE_WRAP && ivlen == 0)) {
         fail(err, "invalid iv length");
         return NULL;
     }
-    if ((ctx = EVP_CIPHER_CTX_new()) == NULL
-        || !EVP_CipherInit_ex2(ctx, cipher, key, ivlen ? iv : NULL, encrypt, NULL)
-        || !EVP_CIPHER_CTX_set_padding(ctx, cipher_specs[i].mode == MODE_PADDED)) {
+    if ((ctx = EVP_CIPHER_CTX_new()) == NULL) {
+        fail(err, "cipher setup failed");
+        return NULL;
+    }
+    /* Wrap modes must be allowed explicitly and take no padding setting. */
+    if (cipher_specs[i].mode == MODE_WRAP)
+        EVP_CIPHER_CTX_set_flags(ctx, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+    if (!EVP_CipherInit_ex2(ctx, cipher, key, ivlen ? iv : NULL, encrypt, NULL)
+        || (cipher_specs[i].mode != MODE_WRAP
+            && !EVP_CIPHER_CTX_set_padding(ctx, cipher_specs[i].mode == MODE_PADDED))) {
         EVP_CIPHER_CTX_free(ctx);
         fail(err, "cipher setup failed");
         return NULL;

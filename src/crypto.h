@@ -76,7 +76,8 @@ int crypto_aead_open(const char *cipher, const void *key, size_t keylen,
                      const void *tag, size_t taglen,
                      unsigned char *out, const char **err);
 
-/* Non-AEAD ciphers. out: inlen + CRYPTO_MAX_BLOCK bytes. */
+/* Non-AEAD ciphers, including aes-256/128-wrap-pad (RFC 5649, iv empty
+ * for the default). out: inlen + CRYPTO_MAX_BLOCK bytes. */
 int crypto_cipher(const char *cipher, const void *key, size_t keylen,
                   const void *iv, size_t ivlen,
                   const void *in, size_t inlen, int encrypt,

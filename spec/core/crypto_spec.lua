@@ -807,6 +807,32 @@ describe("kmsemu.core", function()
     end)
   end)
 
+  describe("aes wrap with padding", function()
+    it("matches RFC 5649 wrapping done elsewhere", function()
+      local k256 = x "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+      assert.are.equal("29b7fa191c2165684374eee9f74595e2a42bace75c425b3053efa26ffe1bb32f",
+        hex(core.cipher("aes-256-wrap-pad", k256, nil,
+          x "c37b7e6492584340bed12207808941155068f738", true)))
+      assert.are.equal("be80535e12e9394c8f8df26bd9528a35",
+        hex(core.cipher("aes-128-wrap-pad", k256:sub(1, 16), nil, x "466f7250617369", true)))
+    end)
+
+    it("round-trips any length and refuses a wrong key", function()
+      for _, c in ipairs { "aes-256-wrap-pad", "aes-128-wrap-pad" } do
+        local key = core.random(c == "aes-256-wrap-pad" and 32 or 16)
+        for _, n in ipairs { 1, 7, 8, 9, 32, 1217 } do
+          local data = core.random(n)
+          local w = assert(core.cipher(c, key, nil, data, true))
+          assert.are.equal(8 * math.ceil(n / 8) + 8, #w)
+          assert.are.equal(data, core.cipher(c, key, nil, w, false))
+        end
+        local w = core.cipher(c, key, nil, "secret", true)
+        assert.is_nil((core.cipher(c, core.random(#key), nil, w, false)))
+        assert.is_nil((core.cipher(c, core.random(#key + 1), nil, w, false)))
+      end
+    end)
+  end)
+
   describe("equal", function()
     it("compares contents and lengths", function()
       assert.is_true(core.equal("abc", "abc"))

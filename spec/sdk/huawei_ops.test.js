@@ -303,6 +303,28 @@ describe("Huawei KMS, every operation, through the SDK core", () => {
       assert.equal((await kms.listKeyDetail({ key_id: id })).key_info.key_state, "5");
       await rejectsHuawei(kms.deleteImportedKeyMaterial({ key_id: id }), 400, "KMS.2701");
     });
+
+    it("import-key-material of an EC private key (encrypted_privatekey, RFC 5649)", async () => {
+      const id = (await kms.createKey({ key_alias: alias(), key_spec: "EC_P256", origin: "external" }))
+        .key_info.key_id;
+      const p = await kms.createParametersForImport({ key_id: id, wrapping_algorithm: "RSAES_OAEP_SHA_256" });
+      const pub = crypto.createPublicKey({ key: b64decode(p.public_key), format: "der", type: "spki" });
+      const temporary = crypto.randomBytes(32);
+      const wrappedKey = crypto.publicEncrypt({ key: pub, padding: crypto.constants.RSA_PKCS1_OAEP_PADDING,
+        oaepHash: "sha256" }, temporary);
+      const pair = crypto.generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+      const der = pair.privateKey.export({ format: "der", type: "pkcs8" });
+      const wrap = crypto.createCipheriv("id-aes256-wrap-pad", temporary, Buffer.from("a65959a6", "hex"));
+      const wrappedPrivate = Buffer.concat([wrap.update(der), wrap.final()]);
+      ok(await kms.importKeyMaterial({ key_id: id, import_token: p.import_token,
+        encrypted_key_material: wrappedKey.toString("base64"),
+        encrypted_privatekey: wrappedPrivate.toString("base64") }));
+      assert.equal((await kms.listKeyDetail({ key_id: id })).key_info.key_state, "2");
+      const pem = (await kms.showPublicKey({ key_id: id })).public_key;
+      assert.equal(crypto.createPublicKey(pem).export({ format: "der", type: "spki" }).toString("base64"),
+        pair.publicKey.export({ format: "der", type: "spki" }).toString("base64"));
+      await rejectsHuawei(kms.deleteImportedKeyMaterial({ key_id: id }), 400, "KMS.2702");
+    });
   });
 
   describe("tags", () => {

@@ -91,7 +91,11 @@ M.CATALOG = {
   ["KMS.2604"] = { 400, "The external key plaintext length does not match the key spec." },
   ["KMS.2605"] = { 400, "Token verification failed." },
   ["KMS.2606"] = { 400, "You are importing a deleted key again. The imported plaintext must be the same as the deleted key plaintext." },
+  ["KMS.2608"] = { 400, "The imported asymmetric private key can not be null." },
+  ["KMS.2609"] = { 400, "The imported asymmetric private is invalid." },
+  ["KMS.2610"] = { 400, "The temporary key length must be 16 or 32." },
   ["KMS.2701"] = { 400, "Key material is not in Enabled or Disabled state and cannot be deleted." },
+  ["KMS.2702"] = { 400, "The imported private key material can not be deleted." },
   ["KMS.2901"] = { 400, "The rotation state of key is not disabled." },
   ["KMS.3001"] = { 400, "Invalid rotation_interval." },
 }

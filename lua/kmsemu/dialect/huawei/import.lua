@@ -2,6 +2,11 @@
 -- public key and a token, import-key-material unwraps the material with
 -- its private half, delete-imported-key-material forgets it again.
 --
+-- Asymmetric keys import in two layers: encrypted_key_material wraps a
+-- temporary AES key (16 or 32 bytes) as above, and encrypted_privatekey is
+-- the PKCS#8 DER private key wrapped with that key by AES key wrap with
+-- padding (RFC 5649). Imported private keys cannot be deleted.
+--
 -- The token keeps the cloud's visible start (00 00, a length, the key id)
 -- and carries its expiry, the wrapping algorithm and the wrapping public
 -- key, sealed with an HMAC under a secret derived from the scenario seed:
@@ -91,6 +96,22 @@ function M.parameters(ctx, b)
   }
 end
 
+-- The private PEM an asymmetric import installs: the temporary key
+-- unwraps the PKCS#8 DER, which must be a private key of the key's spec.
+local function private_key(key, temporary, wrapped)
+  if #temporary ~= 16 and #temporary ~= 32 then
+    errors.vendor("KMS.2610")
+  end
+  local der = core.cipher(#temporary == 32 and "aes-256-wrap-pad" or "aes-128-wrap-pad",
+    temporary, nil, wrapped, false)
+  local pem = der and core.pkey_from_der(der)
+  local info = pem and core.pkey_info(pem)
+  if not info or not info.private or info.kind ~= keystore.SPECS[key.spec].pkey then
+    errors.vendor("KMS.2609")
+  end
+  return pem
+end
+
 function M.import(ctx, b)
   local token = p.base64(b, "import_token", 150, 4608, "KMS.2605")
   local wrapped = p.base64(b, "encrypted_key_material", 1, 1024, "KMS.0308")
@@ -107,15 +128,26 @@ function M.import(ctx, b)
     errors.vendor("KMS.2602")
   end
   local w = WRAPPING[alg]
+  local asymmetric = keystore.is_asymmetric(key.spec)
+  local wrapped_private
+  if asymmetric then
+    if not p.string(b, "encrypted_privatekey") then
+      errors.vendor("KMS.2608")
+    end
+    wrapped_private = p.base64(b, "encrypted_privatekey", 16, 4608, "KMS.2609")
+  end
   local material = core.pkey_decrypt(wrapping_key(ctx, w.kind), w.padding, wrapped)
   if not material then
     errors.vendor("KMS.0311")
   end
-  if #material ~= keystore.SPECS[key.spec].bytes then
+  if asymmetric then
+    material = private_key(key, material, wrapped_private)
+  elseif #material ~= keystore.SPECS[key.spec].bytes then
     errors.vendor("KMS.2604")
   end
   -- Material once imported may come back, but only the same bytes.
-  local fingerprint = core.digest("sha256", material)
+  local fingerprint = core.digest("sha256",
+    asymmetric and assert(core.pkey_private_der(material)) or material)
   if key.imported and not core.equal(key.imported, fingerprint) then
     errors.vendor("KMS.2606")
   end
@@ -134,6 +166,9 @@ function M.delete(ctx, b)
   end
   if key.state ~= "enabled" and key.state ~= "disabled" then
     errors.vendor("KMS.2701")
+  end
+  if keystore.is_asymmetric(key.spec) then
+    errors.vendor("KMS.2702")
   end
   ctx.keys:set_material(key, nil)
   key.material_expires = nil

@@ -93,9 +93,6 @@ function M.create(ctx, b)
   local usage = usage_of(b, spec)
   local description = description_of(b) or ""
   local origin = p.enum(b, "origin", { kms = true, external = true }, "kms")
-  if origin == "external" and keystore.is_asymmetric(spec) then
-    errors.vendor("KMS.0308", "origin") -- README, Known differences
-  end
   local keystore_id = p.string(b, "keystore_id")
   if keystore_id and keystore_id ~= "0" then
     errors.vendor("KMS.0340")
