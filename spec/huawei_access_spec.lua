@@ -3,6 +3,7 @@
 -- (issued by POST /v3/auth/tokens or fixed by the scenario) and their
 -- project scope.
 local client = require "support.client"
+local huawei = require "support.huawei"
 local cjson = require "cjson"
 local kmsemu = require "kmsemu"
 
@@ -23,10 +24,7 @@ local function as_grantee(action, body)
   return call(action, body, { creds = GRANTEE })
 end
 
-local function assert_error(status, code, got_status, body)
-  assert.are.equal(status, got_status, "status")
-  assert.are.equal(code, (body.error or body).error_code)
-end
+local assert_error = huawei.assert_error
 
 local function grant(fields)
   fields.key_id = fields.key_id or AES

@@ -3,6 +3,7 @@
 -- independent verification with the public key), encrypt-data and
 -- decrypt-data with RSA-OAEP and SM2, and the data key pairs.
 local client = require "support.client"
+local huawei = require "support.huawei"
 local core = require "kmsemu.core"
 local kmsemu = require "kmsemu"
 
@@ -20,15 +21,9 @@ local function call(action, body, opts)
   return client.huawei_call(kmsemu, action, body, opts)
 end
 
-local function assert_error(status, code, got_status, body)
-  assert.are.equal(status, got_status, "status")
-  assert.are.equal(code, body.error.error_code)
-end
+local assert_error = huawei.assert_error
 
-local function ok(status, body)
-  assert.are.equal(200, status, require("cjson").encode(body))
-  return body
-end
+local ok = huawei.ok
 
 local function public_pem(id)
   return ok(call("get-publickey", { key_id = id })).public_key

@@ -2,6 +2,7 @@
 -- HMAC keys: re-encrypt, gen-random, the refusals of keys of the wrong
 -- kind, rotation (old ciphertexts still open) and generate/verify-mac.
 local client = require "support.client"
+local huawei = require "support.huawei"
 local core = require "kmsemu.core"
 local kmsemu = require "kmsemu"
 
@@ -23,15 +24,9 @@ local function call(action, body, opts)
   return client.huawei_call(kmsemu, action, body, opts)
 end
 
-local function assert_error(status, code, got_status, body)
-  assert.are.equal(status, got_status, "status")
-  assert.are.equal(code, body.error.error_code)
-end
+local assert_error = huawei.assert_error
 
-local function ok(status, body)
-  assert.are.equal(200, status, require("cjson").encode(body))
-  return body
-end
+local ok = huawei.ok
 
 before_each(function()
   assert(kmsemu.start { scenario = "scenarios/huawei.lua" } == nil)

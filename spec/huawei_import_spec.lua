@@ -2,6 +2,7 @@
 -- wrapping algorithm, the token checks, re-import of the same material
 -- only, deleting imported material, and asymmetric private keys.
 local client = require "support.client"
+local huawei = require "support.huawei"
 local core = require "kmsemu.core"
 local kmsemu = require "kmsemu"
 
@@ -12,15 +13,9 @@ local function call(action, body, opts)
   return client.huawei_call(kmsemu, action, body, opts)
 end
 
-local function assert_error(status, code, got_status, body)
-  assert.are.equal(status, got_status, "status")
-  assert.are.equal(code, body.error.error_code)
-end
+local assert_error = huawei.assert_error
 
-local function ok(status, body)
-  assert.are.equal(200, status, require("cjson").encode(body))
-  return body
-end
+local ok = huawei.ok
 
 local function pem(der)
   local b = core.b64(der):gsub(("."):rep(64), "%0\n")

@@ -2,6 +2,7 @@
 -- usage, describe-key, list-keys paging and filters, the state machine
 -- with its codes, alias and description, counters and versions.
 local client = require "support.client"
+local huawei = require "support.huawei"
 local kmsemu = require "kmsemu"
 
 local P = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
@@ -16,12 +17,7 @@ local function call(action, body, opts)
   return client.huawei_call(kmsemu, action, body, opts)
 end
 
-local function assert_error(status, code, got_status, body)
-  assert.are.equal(status, got_status, "status")
-  assert.is_table(body.error, "KMS errors are nested under \"error\"")
-  assert.are.equal(code, body.error.error_code)
-  assert.is_string(body.error.error_msg)
-end
+local assert_error = huawei.assert_error
 
 local n = 0
 local function create(fields)

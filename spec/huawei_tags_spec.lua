@@ -1,6 +1,7 @@
 -- Huawei tags (204 answers with a Content-Type), resource_instances, and
 -- the alias calls, through the router.
 local client = require "support.client"
+local huawei = require "support.huawei"
 local kmsemu = require "kmsemu"
 
 local P = client.HUAWEI.project_id
@@ -17,10 +18,7 @@ local function tags_path(id, rest)
   return ("/v1.0/%s/kms/%s/tags%s"):format(P, id, rest or "")
 end
 
-local function assert_error(status, code, got_status, body)
-  assert.are.equal(status, got_status, "status")
-  assert.are.equal(code, body.error.error_code)
-end
+local assert_error = huawei.assert_error
 
 local function assert_204(status, body, res)
   assert.are.equal(204, status)

@@ -12,13 +12,23 @@ local function absent(v)
   return v == nil or v == util.null
 end
 
--- A string field; nil when absent and not required.
-function M.string(b, name, required)
+-- The field's value; nil when it is absent (or JSON null) and not
+-- required, MISSING_PARAMETER when it is required.
+local function present(b, name, required)
   local v = b[name]
   if absent(v) then
     if required then
       errors.raise("MISSING_PARAMETER", name)
     end
+    return nil
+  end
+  return v
+end
+
+-- A string field; nil when absent and not required.
+function M.string(b, name, required)
+  local v = present(b, name, required)
+  if v == nil then
     return nil
   end
   if type(v) ~= "string" then
@@ -43,11 +53,8 @@ end
 
 -- A JSON integer (the few fields the models type as int).
 function M.integer(b, name, required, code)
-  local v = b[name]
-  if absent(v) then
-    if required then
-      errors.raise("MISSING_PARAMETER", name)
-    end
+  local v = present(b, name, required)
+  if v == nil then
     return nil
   end
   if math.type(v) ~= "integer" and not (math.type(v) == "float" and v == math.floor(v)) then
@@ -78,11 +85,8 @@ end
 
 -- A JSON array of strings.
 function M.strings(b, name, required)
-  local v = b[name]
-  if absent(v) then
-    if required then
-      errors.raise("MISSING_PARAMETER", name)
-    end
+  local v = present(b, name, required)
+  if v == nil then
     return nil
   end
   if type(v) ~= "table" then
