@@ -54,7 +54,7 @@ end
 
 -- Waits for the process to end; returns its exit status and stderr.
 function M.wait(s, seconds)
-  for _ = 1, (seconds or 5) * 50 do
+  for _ = 1, (seconds or 15) * 50 do
     local st = read(s.status)
     if st then
       return tonumber(st), read(s.err)
