@@ -117,6 +117,23 @@ function M.auth_fields(header, algorithm)
   return f
 end
 
+-- The canonical header block both clouds sign: "name:value\n" for each
+-- name SignedHeaders lists (";"-separated), the value trimmed, and
+-- lower-cased too when `lower` (Tencent's rule). host is passed apart: it
+-- is tried with and without its port. nil when a signed header is absent.
+function M.canonical_headers(req, names, host, lower)
+  local out = {}
+  for name in names:gmatch("[^;]+") do
+    local v = name == "host" and host or req.headers[name]
+    if v == nil then
+      return nil
+    end
+    v = M.trim(v)
+    out[#out + 1] = name .. ":" .. (lower and v:lower() or v) .. "\n"
+  end
+  return table.concat(out)
+end
+
 -- The usual UUID shape, lower or upper case hex.
 function M.is_uuid(s)
   return type(s) == "string" and #s == 36 and

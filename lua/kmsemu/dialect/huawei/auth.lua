@@ -54,20 +54,8 @@ local function canonical_query(query)
   return table.concat(out, "&")
 end
 
-local function canonical_headers(req, names, host)
-  local out = {}
-  for name in names:gmatch("[^;]+") do
-    local v = name == "host" and host or req.headers[name]
-    if v == nil then
-      return nil
-    end
-    out[#out + 1] = name .. ":" .. util.trim(v) .. "\n"
-  end
-  return table.concat(out)
-end
-
 local function expected(req, a, sk, sdk_date, host)
-  local headers = canonical_headers(req, a.signed_headers, host)
+  local headers = util.canonical_headers(req, a.signed_headers, host, false)
   if not headers then
     return nil
   end

@@ -55,22 +55,10 @@ function M.parse(header)
   }
 end
 
-local function canonical_headers(req, names, host)
-  local out = {}
-  for name in names:gmatch("[^;]+") do
-    local v = name == "host" and host or req.headers[name]
-    if v == nil then
-      return nil
-    end
-    out[#out + 1] = name .. ":" .. (v:gsub("^%s+", ""):gsub("%s+$", "")):lower() .. "\n"
-  end
-  return table.concat(out)
-end
-
 -- The signature the request should carry if it was signed with the given
 -- host value, or nil when a signed header is absent.
 local function expected(req, a, secret_key, timestamp, host)
-  local headers = canonical_headers(req, a.signed_headers, host)
+  local headers = util.canonical_headers(req, a.signed_headers, host, true)
   if not headers then
     return nil
   end
