@@ -145,20 +145,22 @@ local function status(key)
   return { key_info = { key_id = key.id, key_state = shape.STATE_CODE[key.state] } }
 end
 
-function M.enable(ctx, b)
+-- enable-key and disable-key: the neutral transition, or the code that
+-- says the key was not in the state the transition starts from.
+local function transition(ctx, b, name, refusal)
   local key = context.key(ctx, p.key_id(b, true))
-  if not ctx.keys:transition(key, "enable") then
-    errors.vendor("KMS.1201")
+  if not ctx.keys:transition(key, name) then
+    errors.vendor(refusal)
   end
   return status(key)
 end
 
+function M.enable(ctx, b)
+  return transition(ctx, b, "enable", "KMS.1201")
+end
+
 function M.disable(ctx, b)
-  local key = context.key(ctx, p.key_id(b, true))
-  if not ctx.keys:transition(key, "disable") then
-    errors.vendor("KMS.1301")
-  end
-  return status(key)
+  return transition(ctx, b, "disable", "KMS.1301")
 end
 
 function M.schedule_deletion(ctx, b)
