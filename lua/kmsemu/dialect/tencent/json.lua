@@ -9,8 +9,7 @@ local util = require "kmsemu.util"
 local M = {}
 
 local EMPTY = "kmsemu-empty-array-" .. core.hex(core.random(12))
--- As a gsub pattern: its '-' would otherwise be a quantifier.
-local QUOTED = ('"' .. EMPTY .. '"'):gsub("%p", "%%%0")
+local QUOTED = '"' .. EMPTY .. '"'
 
 -- t as a JSON array, even when it has no elements.
 function M.array(t)
@@ -21,8 +20,7 @@ function M.array(t)
 end
 
 function M.encode(t)
-  local s = util.encode(t)
-  return (s:gsub(QUOTED, "[]"))
+  return util.replace(util.encode(t), QUOTED, "[]")
 end
 
 return M
