@@ -113,29 +113,45 @@ local function segments(s)
   return out
 end
 
+-- Routes by method and segment count, in their order, each segment a
+-- literal or, in r.names, the name of its {x}: this runs on every request,
+-- so nothing is parsed then but the request's own path.
+local by_shape = {}
 for _, r in ipairs(M.ROUTES) do
   r.segments = segments(r.path)
+  r.names = {}
+  for i, seg in ipairs(r.segments) do
+    r.names[i] = seg:match("^{(.+)}$") or false
+  end
+  local shape = r.method .. " " .. #r.segments
+  by_shape[shape] = by_shape[shape] or {}
+  table.insert(by_shape[shape], r)
+end
+
+local function unescape(seg)
+  if not seg:find("%", 1, true) then
+    return seg
+  end
+  return (seg:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
 end
 
 -- The route whose path matches `rest`, with its {x} captures; `any` tells
 -- a wrong method from an unknown path (both the gateway's 404).
 local function match(method, rest)
   local segs = segments(rest)
-  for _, r in ipairs(M.ROUTES) do
-    if #r.segments == #segs and r.method == method then
-      local params, ok = {}, true
-      for i, want in ipairs(r.segments) do
-        local name = want:match("^{(.+)}$")
-        if name then
-          params[name] = segs[i]:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end)
-        elseif want ~= segs[i] then
-          ok = false
-          break
-        end
+  for _, r in ipairs(by_shape[method .. " " .. #segs] or {}) do
+    local params, ok = {}, true
+    for i, want in ipairs(r.segments) do
+      local name = r.names[i]
+      if name then
+        params[name] = unescape(segs[i])
+      elseif want ~= segs[i] then
+        ok = false
+        break
       end
-      if ok then
-        return r, params
-      end
+    end
+    if ok then
+      return r, params
     end
   end
 end
