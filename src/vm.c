@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,10 @@
 int luaopen_kmsemu_core(lua_State *L);
 int luaopen_cjson(lua_State *L);
 int luaopen_cjson_safe(lua_State *L);
+
+/* How many times a thread that finds the Lua state busy yields its core
+ * and tries again before it sleeps on the mutex. */
+#define VM_LOCK_YIELDS 1000
 
 /* How many VM instructions run between two looks at the clock. */
 #define VM_HOOK_COUNT 1000
@@ -618,13 +623,35 @@ oom:
     return -1;
 }
 
+/* A request holds the Lua state for ~20 us. A thread that sleeps on the
+ * mutex instead pays a futex wait, a wake-up and two context switches
+ * (more than the request itself on a virtual machine), and the state
+ * then sits free until the woken thread gets a core: with 32 clients on
+ * 2 cores the lock was busy only half of the time and GenerateDataKey
+ * ran at ~22k/s. Yielding lets the holder and the I/O of other
+ * connections run, and the lock is taken the moment it is free: ~30k/s
+ * (wrk, 32 connections). After VM_LOCK_YIELDS tries (a holder busy with
+ * something long, such as generating an RSA key) the thread sleeps. */
+static void
+vm_lock(struct vm *vm)
+{
+    int i;
+
+    for (i = 0; i < VM_LOCK_YIELDS; i++) {
+        if (pthread_mutex_trylock(&vm->lock) == 0)
+            return;
+        sched_yield();
+    }
+    pthread_mutex_lock(&vm->lock);
+}
+
 void
 vm_dispatch(struct vm *vm, const struct kms_request *req,
             struct kms_response *res)
 {
     lua_State *L = vm->L;
 
-    pthread_mutex_lock(&vm->lock);
+    vm_lock(vm);
     lua_rawgeti(L, LUA_REGISTRYINDEX, vm->handle_ref);
     vm_push_request(L, req);
     if (vm_pcall(vm, 1, vm->script_ms, 1) != LUA_OK) {
