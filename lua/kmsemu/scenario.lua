@@ -83,6 +83,9 @@ local function check_string(what, v, optional)
   end
 end
 
+local TIME_FIELDS = { "created", "deletion_date", "valid_to" }
+local STRING_FIELDS = { "alias", "description", "project_id", "region", "managed_by" }
+
 local function check_cmk(c)
   local err = check_fields("cmk", c, CMK_FIELDS) or check_string("cmk.id", c.id)
   if err then
@@ -125,7 +128,7 @@ local function check_cmk(c)
       end
     end
   end
-  for _, f in ipairs { "created", "deletion_date", "valid_to" } do
+  for _, f in ipairs(TIME_FIELDS) do
     if c[f] ~= nil and math.type(c[f]) ~= "integer" then
       return ("cmk.%s must be an integer (unix seconds)"):format(f)
     end
@@ -150,8 +153,10 @@ local function check_cmk(c)
       return "cmk.rotation.versions must be a positive integer"
     end
   end
-  for _, f in ipairs { "alias", "description", "project_id", "region", "managed_by" } do
-    err = check_string("cmk." .. f, c[f], true)
+  for _, f in ipairs(STRING_FIELDS) do
+    -- The name is built only for a field that is there: a scenario may
+    -- declare 100 000 keys.
+    err = c[f] ~= nil and check_string("cmk." .. f, c[f])
     if err then
       return err
     end
@@ -212,9 +217,9 @@ local function sandbox(decl)
   })
 end
 
-local function where(path)
+local function line_of_caller()
   local info = debug.getinfo(3, "l")
-  return ("%s:%d"):format(path, info and info.currentline or 0)
+  return info and info.currentline or 0
 end
 
 -- Runs the file and returns what it declared, or nil and an error. The
@@ -289,7 +294,8 @@ local function run(src, path, jrnl)
     if e then
       error(e, 2)
     end
-    c.where = where(path)
+    -- Only the line: "file:line" is formatted if a message needs it.
+    c.line = line_of_caller()
     d.cmks[#d.cmks + 1] = c
   end
 
@@ -354,10 +360,11 @@ function M.load_source(src, name)
   for _, c in ipairs(d.cmks) do
     local owner = owner_of(c, creds)
     if not owner then
-      return nil, c.where .. ": cmk: a huawei key needs project_id (or credentials.huawei.project_id)"
+      return nil, ("%s:%d: cmk: a huawei key needs project_id (or credentials.huawei.project_id)")
+        :format(path, c.line)
     end
     if keys:get(c.dialect, owner, c.id) then
-      return nil, ("%s: cmk: duplicate key id '%s'"):format(c.where, c.id)
+      return nil, ("%s:%d: cmk: duplicate key id '%s'"):format(path, c.line, c.id)
     end
     local spec = c.spec or DEFAULT_SPEC[c.dialect]
     local material = c.material
