@@ -7,9 +7,10 @@
 -- issue holds, otherwise names each figure that falls short and exits 1.
 --
 -- Environment: BUILD (default build), BENCH_SECONDS per wrk run (3),
--- BENCH_RUNS (3), BENCH_MILLION requests for the RSS figures (1000000).
+-- BENCH_RUNS (3), BENCH_MILLION requests for the RSS figures (1000000),
+-- BENCH_ONLY (a space-separated subset of: ops ready scale keygen rss).
 local client = require "support.client"
-local core = require "kmsemu.core"
+local ops = require "bench.ops"
 
 local BUILD = os.getenv("BUILD") or "build"
 local BIN = BUILD .. "/kmsemu"
@@ -84,29 +85,8 @@ end
 
 -- Requests ----------------------------------------------------------------
 
-local TENCENT_AES = "6d4f5e70-1e38-11e9-b129-5cb9019b4b06"
-local HUAWEI_AES = "0d0466b0-e727-4d9c-b35d-f84bb474a37f"
-
-local OPS = {
-  { name = "tencent GenerateDataKey", main = true, make = function(host)
-    return client.tencent { action = "GenerateDataKey", host = host,
-      params = { KeyId = TENCENT_AES, KeySpec = "AES_256" } }
-  end },
-  { name = "tencent Encrypt 4 KiB", make = function(host)
-    return client.tencent { action = "Encrypt", host = host,
-      params = { KeyId = TENCENT_AES, Plaintext = core.b64(("k"):rep(4096)) } }
-  end },
-  { name = "huawei create-datakey", make = function(host)
-    return client.huawei { action = "create-datakey", host = host, body = { key_id = HUAWEI_AES } }
-  end },
-  { name = "huawei encrypt-data 4 KiB", make = function(host)
-    return client.huawei { action = "encrypt-data", host = host,
-      body = { key_id = HUAWEI_AES, plain_text = ("k"):rep(4096) } }
-  end },
-  { name = "tencent DescribeKey", make = function(host)
-    return client.tencent { action = "DescribeKey", host = host, params = { KeyId = TENCENT_AES } }
-  end },
-}
+local TENCENT_AES = ops.TENCENT_AES
+local OPS = ops.OPS
 
 -- A wrk script that sends one fixed request and reports requests/s and
 -- the 50th and 99th latency percentiles in microseconds.
@@ -324,14 +304,98 @@ local function report_scale(c32)
   check("throughput flat within 10% from 10 to 100 000 keys", flat >= 0.9, ("%.2f"):format(flat))
 end
 
+-- GenerateDataKey at 32 connections while another client asks for the
+-- public keys of fresh RSA_4096 and SM2 keys, one after the other, so
+-- that key generation runs the whole time; against the same figure
+-- without it, on the same server. The keys are declared in the scenario
+-- and generated on first use.
+local KEYGEN_KEYS = 40
+
+local function keygen_scenario()
+  local path = TMP .. "/keygen.lua"
+  local f = assert(io.open("scenarios/default.lua"))
+  local base = f:read("a")
+  f:close()
+  local lines = { base }
+  for i = 1, KEYGEN_KEYS do
+    lines[#lines + 1] = ('cmk { id = "%s", dialect = "tencent", spec = "%s" }')
+      :format(ops.asymmetric_id(i), i % 2 == 1 and "RSA_4096" or "SM2")
+  end
+  write(path, table.concat(lines, "\n"))
+  return path
+end
+
+-- A shell script that sends each GetPublicKey with curl until the file
+-- `stop` exists; it writes one line per answer to `log`.
+local function keygen_client(k, stop, log)
+  local lines = {}
+  for i = 1, KEYGEN_KEYS do
+    local req = ops.public_key(k.host, i)
+    local args = { "[ -e " .. stop .. " ] && exit 0;", "curl -s -o /dev/null -w '%{http_code}\\n'" }
+    for name, v in pairs(req.headers) do
+      if name ~= "host" then
+        args[#args + 1] = ("-H '%s: %s'"):format(name, v)
+      end
+    end
+    args[#args + 1] = ("--data-binary '%s' http://%s/ >>%s"):format(req.body, k.host, log)
+    lines[#lines + 1] = table.concat(args, " ")
+  end
+  local path = TMP .. "/keygen.sh"
+  write(path, table.concat(lines, "\n") .. "\n")
+  return path
+end
+
+local function report_keygen()
+  local k = start { BIN, "--listen", "127.0.0.1:0", "--scenario", keygen_scenario() }
+  local script = wrk_script(OPS[1].make(k.host))
+  local plain, during, generated = {}, {}, 0
+  for i = 1, RUNS do
+    plain[i] = wrk(k, script, 32).rps
+    local stop_file, log = TMP .. "/keygen.stop", TMP .. "/keygen.log"
+    os.remove(stop_file)
+    write(log, "")
+    local pid = tonumber(sh(("sh %s >/dev/null 2>&1 & echo $!"):format(keygen_client(k, stop_file, log))))
+    os.execute("sleep 0.2") -- the first key is being generated
+    during[i] = wrk(k, script, 32).rps
+    write(stop_file, "")
+    os.execute(("while kill -0 %d 2>/dev/null; do sleep 0.05; done"):format(pid))
+    local f = io.open(log)
+    for line in f:lines() do
+      generated = generated + (line == "200" and 1 or 0)
+    end
+    f:close()
+  end
+  stop(k)
+  local ratio = median(during) / median(plain)
+  print(("GenerateDataKey at 32 connections: %.0f/s, during RSA_4096/SM2 key generation %.0f/s (%.2f); %d keys generated")
+    :format(median(plain), median(during), ratio, generated))
+  check("GenerateDataKey during key generation >= 0.8 of its plain figure", ratio >= 0.8, ("%.2f"):format(ratio))
+end
+
+local function wanted(part)
+  local only = os.getenv("BENCH_ONLY")
+  return not only or (" " .. only .. " "):find(" " .. part .. " ", 1, true) ~= nil
+end
+
 math.randomseed(os.time())
 print(("kmsemu bench: %d runs of %d s per figure, medians; wrk and kmsemu share %s cores")
   :format(RUNS, SECONDS, sh("nproc"):gsub("%s", "")))
-local ceiling, results = measure_ops()
-local c32 = report_ops(ceiling, results)
-report_ready()
-report_scale(c32)
-report_rss()
+local c32
+if wanted("ops") or wanted("scale") then
+  c32 = report_ops(measure_ops())
+end
+if wanted("ready") then
+  report_ready()
+end
+if wanted("scale") then
+  report_scale(c32)
+end
+if wanted("keygen") then
+  report_keygen()
+end
+if wanted("rss") then
+  report_rss()
+end
 os.execute("rm -rf " .. TMP)
 
 if #shortfalls == 0 then
