@@ -184,6 +184,16 @@ describe("the C core's fallbacks #http", function()
     assert.are.equal(500, st2, "a runaway script must still be stopped after key generation")
   end)
 
+  it("generates a key without holding up other requests", function()
+    -- /derive spends ~0.7 s deriving an RSA-4096 key; the lock is free
+    -- meanwhile, so the request sent 0.2 s later is answered first.
+    local p = io.popen(("(curl -s %s/derive >/dev/null; echo derive) & sleep 0.2; "
+      .. "curl -s %s/fast >/dev/null; echo fast; wait"):format(s.url, s.url))
+    local out = p:read("a")
+    p:close()
+    assert.are.equal("fast\nderive\n", out)
+  end)
+
   it("sleeps an injected delay without holding up other requests", function()
     local started = os.time()
     local p = io.popen(("curl -s %s/slow?delay=1500 & sleep 0.2; curl -s -w ' %%{time_total}' %s/fast; wait")

@@ -26,6 +26,21 @@
  * so vm.c gives that time back before it declares a budget spent. */
 #define KMS_BUDGET_CREDIT "kmsemu.budget_credit_ms"
 
+/* Work the Lua binding hands to the host to run outside the Lua lock: key
+ * generation, which takes seconds for RSA-4096 and would stall every other
+ * request. The host runs each request in a coroutine and names it in this
+ * registry field; called from that coroutine, the binding yields it with
+ * one light userdata pointing at a struct kms_offload. The host releases
+ * the lock, calls run(), which must not touch Lua, takes the lock again
+ * and resumes the coroutine, whose continuation reads the job's results.
+ * Called anywhere else (busted, start-up), the binding does the work
+ * inline. */
+#define KMS_OFFLOAD_THREAD "kmsemu.offload_thread"
+
+struct kms_offload {
+    void (*run)(struct kms_offload *job);
+};
+
 /* One header of a request or a response. */
 struct kms_header {
     const char *name;

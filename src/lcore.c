@@ -7,6 +7,7 @@
  * error raised while Lua copies them cannot leak them.
  */
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include <lauxlib.h>
@@ -267,24 +268,94 @@ static int lcore_clock(lua_State *L)
     return 1;
 }
 
+/* Whether this call may yield its work to the host (see kms_offload). */
+static int lcore_can_offload(lua_State *L)
+{
+    int ours;
+
+    if (!lua_isyieldable(L))
+        return 0;
+    lua_getfield(L, LUA_REGISTRYINDEX, KMS_OFFLOAD_THREAD);
+    lua_pushthread(L);
+    ours = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return ours;
+}
+
+/* Key generation, done inline or by the host; kind and seed point into
+ * Lua strings that stay on the yielded coroutine's stack. */
+struct lcore_keygen {
+    struct kms_offload base;
+    const char *kind, *seed;
+    size_t seedlen;
+    int derive; /* pkey_derive, else pkey_generate */
+    int rc;
+    const char *err;
+    char *priv, *pub;
+    size_t privlen, publen;
+};
+
+static void lcore_keygen_run(struct kms_offload *job)
+{
+    struct lcore_keygen *k = (struct lcore_keygen *)job;
+
+    k->priv = k->pub = NULL;
+    k->rc = k->derive
+        ? crypto_pkey_derive(k->kind, k->seed, k->seedlen, &k->priv, &k->privlen, &k->err)
+        : crypto_pkey_generate(k->kind, &k->priv, &k->privlen, &k->pub, &k->publen, &k->err);
+}
+
+/* Pushes the results of a finished job: the private PEM, and the public
+ * one after a generation. */
+static int lcore_keygen_push(lua_State *L, struct lcore_keygen *k)
+{
+    void **privbox, **pubbox;
+
+    if (k->rc < 0)
+        return lcore_fail(L, k->err);
+    /* Boxed first: a failing push below still frees both PEMs. */
+    privbox = lcore_box(L);
+    *privbox = k->priv;
+    pubbox = lcore_box(L);
+    *pubbox = k->pub;
+    lcore_unbox(L, privbox, k->privlen);
+    if (k->derive)
+        return 1;
+    lcore_unbox(L, pubbox, k->publen);
+    return 2;
+}
+
+static int lcore_keygen_done(lua_State *L, int status, lua_KContext at)
+{
+    (void)status;
+    return lcore_keygen_push(L, lua_touserdata(L, (int)at));
+}
+
+static int lcore_keygen(lua_State *L, int derive)
+{
+    struct lcore_keygen *k = lua_newuserdatauv(L, sizeof(*k), 0);
+    double start;
+
+    memset(k, 0, sizeof(*k));
+    k->base.run = lcore_keygen_run;
+    k->kind = luaL_checkstring(L, 1);
+    k->derive = derive;
+    if (derive)
+        k->seed = luaL_checklstring(L, 2, &k->seedlen);
+    if (lcore_can_offload(L)) {
+        lua_pushlightuserdata(L, k);
+        return lua_yieldk(L, 1, (lua_KContext)(lua_gettop(L) - 1), lcore_keygen_done);
+    }
+    start = lcore_now_ms();
+    lcore_keygen_run(&k->base);
+    lcore_credit(L, start);
+    return lcore_keygen_push(L, k);
+}
+
 /* kmsemu.core.pkey_generate */
 static int lcore_pkey_generate(lua_State *L)
 {
-    const char *kind = luaL_checkstring(L, 1), *err;
-    void **privbox = lcore_box(L), **pubbox = lcore_box(L);
-    char *priv, *pub;
-    size_t privlen, publen;
-    double start = lcore_now_ms();
-    int rc = crypto_pkey_generate(kind, &priv, &privlen, &pub, &publen, &err);
-
-    lcore_credit(L, start);
-    if (rc < 0)
-        return lcore_fail(L, err);
-    *privbox = priv;
-    *pubbox = pub;
-    lcore_unbox(L, privbox, privlen);
-    lcore_unbox(L, pubbox, publen);
-    return 2;
+    return lcore_keygen(L, 0);
 }
 
 /* kmsemu.core.pkey_public_der */
@@ -336,20 +407,7 @@ static int lcore_pkey_decrypt(lua_State *L)
 /* kmsemu.core.pkey_derive */
 static int lcore_pkey_derive(lua_State *L)
 {
-    const char *kind = luaL_checkstring(L, 1), *err;
-    size_t seedlen, privlen;
-    const char *seed = luaL_checklstring(L, 2, &seedlen);
-    void **box = lcore_box(L);
-    char *priv;
-    double start = lcore_now_ms();
-    int rc = crypto_pkey_derive(kind, seed, seedlen, &priv, &privlen, &err);
-
-    lcore_credit(L, start);
-    if (rc < 0)
-        return lcore_fail(L, err);
-    *box = priv;
-    lcore_unbox(L, box, privlen);
-    return 1;
+    return lcore_keygen(L, 1);
 }
 
 /* kmsemu.core.pkey_info */

@@ -52,6 +52,7 @@ struct vm {
     struct vm_heap heap;
     pthread_mutex_t lock;
     int handle_ref; /* registry reference to kmsemu.handle */
+    int spare_ref;  /* a finished request's coroutine, for the next one */
     long script_ms;
     long budget_ms; /* of the call under way */
     struct timespec deadline;
@@ -114,7 +115,8 @@ vm_take_credit(struct vm *vm)
 
 /* Once the budget is spent the hook fires on every instruction and raises
  * each time, so a pcall inside a scenario cannot swallow the error and go
- * on looping: the error reaches the outermost pcall in vm_pcall. Every
+ * on looping: the error reaches the outermost pcall in vm_pcall (or ends
+ * the coroutine of a request, see vm_resume). Every
  * raise repeats the first message, which names where the script was. */
 static void
 vm_hook(lua_State *L, lua_Debug *ar)
@@ -136,41 +138,21 @@ vm_hook(lua_State *L, lua_Debug *ar)
     lua_error(L);
 }
 
-static int
-vm_traceback(lua_State *L)
-{
-    const char *msg = lua_tostring(L, 1);
-
-    if (msg == NULL)
-        msg = luaL_tolstring(L, 1, NULL);
-    luaL_traceback(L, L, msg, 1);
-    return 1;
-}
-
 /* Calls the function below nargs arguments with the time budget armed.
- * Leaves one result (or the error message, with a traceback when asked)
- * on the stack. */
+ * Leaves one result (or the error message) on the stack. */
 static int
-vm_pcall(struct vm *vm, int nargs, long budget_ms, int traceback)
+vm_pcall(struct vm *vm, int nargs, long budget_ms)
 {
-    int base = lua_gettop(vm->L) - nargs, msgh = 0;
     int rc;
 
-    if (traceback) {
-        lua_pushcfunction(vm->L, vm_traceback);
-        lua_insert(vm->L, base);
-        msgh = base;
-    }
     vm->timeout[0] = '\0';
     vm->budget_ms = budget_ms;
     lua_pushinteger(vm->L, 0);
     lua_setfield(vm->L, LUA_REGISTRYINDEX, KMS_BUDGET_CREDIT);
     vm_arm(vm, budget_ms);
     lua_sethook(vm->L, vm_hook, LUA_MASKCOUNT, VM_HOOK_COUNT);
-    rc = lua_pcall(vm->L, nargs, 1, msgh);
+    rc = lua_pcall(vm->L, nargs, 1, 0);
     lua_sethook(vm->L, NULL, 0, 0);
-    if (traceback)
-        lua_remove(vm->L, base);
     return rc;
 }
 
@@ -335,7 +317,7 @@ vm_start(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen)
 
     lua_getglobal(L, "require");
     lua_pushliteral(L, "kmsemu");
-    if (vm_pcall(vm, 1, cfg->script_ms * 10, 0) != LUA_OK)
+    if (vm_pcall(vm, 1, cfg->script_ms * 10) != LUA_OK)
         goto fail;
     lua_getfield(L, -1, "handle");
     if (!lua_isfunction(L, -1)) {
@@ -353,7 +335,7 @@ vm_start(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen)
         lua_pushstring(L, cfg->admin_token);
         lua_setfield(L, -2, "admin_token");
     }
-    if (vm_pcall(vm, 1, cfg->script_ms * 10, 0) != LUA_OK)
+    if (vm_pcall(vm, 1, cfg->script_ms * 10) != LUA_OK)
         goto fail;
     if (lua_isstring(L, -1)) { /* start() returns an error message */
         snprintf(err, errlen, "%s", lua_tostring(L, -1));
@@ -378,6 +360,7 @@ vm_create(const struct vm_config *cfg, char *err, size_t errlen)
     }
     vm->script_ms = cfg->script_ms;
     vm->handle_ref = LUA_NOREF;
+    vm->spare_ref = LUA_NOREF;
     vm->L = vm_newstate(vm);
     if (vm->L == NULL) {
         snprintf(err, errlen, "cannot create a Lua state");
@@ -417,10 +400,10 @@ vm_describe(struct vm *vm, const char *url)
     pthread_mutex_lock(&vm->lock);
     lua_getglobal(L, "require");
     lua_pushliteral(L, "kmsemu");
-    if (vm_pcall(vm, 1, vm->script_ms, 0) == LUA_OK) {
+    if (vm_pcall(vm, 1, vm->script_ms) == LUA_OK) {
         lua_getfield(L, -1, "describe");
         lua_pushstring(L, url);
-        if (vm_pcall(vm, 1, vm->script_ms, 0) == LUA_OK && lua_isstring(L, -1))
+        if (vm_pcall(vm, 1, vm->script_ms) == LUA_OK && lua_isstring(L, -1))
             snprintf(text, sizeof(text), "%s", lua_tostring(L, -1));
     }
     lua_settop(L, 0);
@@ -645,25 +628,128 @@ vm_lock(struct vm *vm)
     pthread_mutex_lock(&vm->lock);
 }
 
+/* The coroutine a request runs in, anchored in the registry (not on the
+ * main stack, which the next request clears while this one may be
+ * waiting for its key): the spare one, or a new one. */
+static lua_State *
+vm_thread(struct vm *vm, int *ref)
+{
+    lua_State *co;
+
+    if (vm->spare_ref != LUA_NOREF) {
+        *ref = vm->spare_ref;
+        vm->spare_ref = LUA_NOREF;
+        lua_rawgeti(vm->L, LUA_REGISTRYINDEX, *ref);
+        co = lua_tothread(vm->L, -1);
+        lua_pop(vm->L, 1);
+        return co;
+    }
+    co = lua_newthread(vm->L);
+    *ref = luaL_ref(vm->L, LUA_REGISTRYINDEX);
+    return co;
+}
+
+static long long
+vm_ns(const struct timespec *ts)
+{
+    return ts->tv_sec * 1000000000LL + ts->tv_nsec;
+}
+
+/* Resumes a request's coroutine with `left_ns` of its budget to go. */
+static int
+vm_resume(struct vm *vm, lua_State *co, int nargs, long long left_ns,
+          int *nres)
+{
+    int rc;
+
+    vm->timeout[0] = '\0';
+    vm->budget_ms = vm->script_ms;
+    lua_pushinteger(co, 0);
+    lua_setfield(co, LUA_REGISTRYINDEX, KMS_BUDGET_CREDIT);
+    lua_pushthread(co);
+    lua_setfield(co, LUA_REGISTRYINDEX, KMS_OFFLOAD_THREAD);
+    vm_clock(&vm->deadline);
+    left_ns += vm_ns(&vm->deadline);
+    vm->deadline.tv_sec = (time_t)(left_ns / 1000000000LL);
+    vm->deadline.tv_nsec = (long)(left_ns % 1000000000LL);
+    lua_sethook(co, vm_hook, LUA_MASKCOUNT, VM_HOOK_COUNT);
+    rc = lua_resume(co, vm->L, nargs, nres);
+    lua_sethook(co, NULL, 0, 0);
+    return rc;
+}
+
+/* The budget still left: the time a job spends outside the lock is not
+ * the script's. */
+static long long
+vm_left(struct vm *vm)
+{
+    struct timespec now;
+
+    vm_clock(&now);
+    return vm_ns(&vm->deadline) - vm_ns(&now);
+}
+
+/* Runs the request in its coroutine; each time the binding yields a job
+ * (key generation), the job runs without the lock while other requests
+ * go on. Leaves the response table, or the error, on top of co. */
+static int
+vm_run(struct vm *vm, lua_State *co, const struct kms_request *req)
+{
+    int rc, nres = 0;
+
+    lua_rawgeti(co, LUA_REGISTRYINDEX, vm->handle_ref);
+    vm_push_request(co, req);
+    rc = vm_resume(vm, co, 1, vm->script_ms * 1000000LL, &nres);
+    while (rc == LUA_YIELD) {
+        struct kms_offload *job = nres == 1 && lua_islightuserdata(co, -1)
+            ? lua_touserdata(co, -1) : NULL;
+        long long left = vm_left(vm);
+
+        if (job == NULL) {
+            lua_pushliteral(co, "a request yielded outside the binding");
+            return LUA_ERRRUN;
+        }
+        lua_pop(co, nres);
+        pthread_mutex_unlock(&vm->lock);
+        job->run(job);
+        vm_lock(vm);
+        rc = vm_resume(vm, co, 0, left, &nres);
+    }
+    if (rc == LUA_OK && nres > 1)
+        lua_pop(co, nres - 1);
+    return rc;
+}
+
 void
 vm_dispatch(struct vm *vm, const struct kms_request *req,
             struct kms_response *res)
 {
-    lua_State *L = vm->L;
+    lua_State *L = vm->L, *co;
+    int ref;
 
     vm_lock(vm);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, vm->handle_ref);
-    vm_push_request(L, req);
-    if (vm_pcall(vm, 1, vm->script_ms, 1) != LUA_OK) {
+    co = vm_thread(vm, &ref);
+    if (vm_run(vm, co, req) != LUA_OK) {
+        luaL_traceback(L, co, lua_tostring(co, -1), 0);
         fprintf(stderr, "kmsemu: %s %s: %s\n", req->method, req->path,
                 lua_tostring(L, -1));
+        lua_pop(L, 1);
         vm_plain(res, 500, "the emulator failed to handle the request",
                  req->keep_alive);
-    } else if (vm_wire(L, req, res) != 0) {
+        luaL_unref(L, LUA_REGISTRYINDEX, ref); /* a dead coroutine */
+        ref = LUA_NOREF;
+    } else if (vm_wire(co, req, res) != 0) {
         fprintf(stderr, "kmsemu: %s %s: malformed response table\n",
                 req->method, req->path);
         vm_plain(res, 500, "the emulator produced no valid response",
                  req->keep_alive);
+    }
+    if (ref != LUA_NOREF) {
+        lua_settop(co, 0);
+        if (vm->spare_ref == LUA_NOREF)
+            vm->spare_ref = ref;
+        else
+            luaL_unref(L, LUA_REGISTRYINDEX, ref);
     }
     lua_settop(L, 0);
     pthread_mutex_unlock(&vm->lock);

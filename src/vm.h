@@ -3,7 +3,9 @@
  * Every request runs under one mutex, as Redis runs its scripts: a scenario
  * is then an ordinary Lua program whose counters see every call in order.
  * Whatever is slow (sleeping for an injected delay, writing to the socket)
- * happens outside the lock. */
+ * happens outside the lock; so does key generation, which the binding
+ * yields to the host (struct kms_offload): meanwhile other requests run,
+ * and the request resumes where it stopped once its key is made. */
 #ifndef KMS_VM_H
 #define KMS_VM_H
 
