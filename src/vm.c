@@ -3,6 +3,7 @@
 #include "vm.h"
 
 #include <ctype.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -358,6 +359,15 @@ vm_create(const struct vm_config *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    /* One malloc arena for the process. glibc gives each thread that
+     * allocates an arena of its own, and civetweb has 64: every one that
+     * ever served a request kept its pages (RSS grew with the number of
+     * connections seen). What is left to malloc under load (bodies, wire
+     * buffers, OpenSSL) is small, and measured no slower with one arena:
+     * GenerateDataKey at 32 connections 15-18k/s either way, RSS after
+     * load 15.8 -> 15.0 MB, idle 8.3 -> 8.2 MB. Set before any thread
+     * starts. */
+    mallopt(M_ARENA_MAX, 1);
     vm->script_ms = cfg->script_ms;
     vm->handle_ref = LUA_NOREF;
     vm->spare_ref = LUA_NOREF;
