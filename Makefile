@@ -34,7 +34,19 @@ ifeq ($(V),1)
 Q =
 endif
 
-all: $(BIN) $(MODULE)
+# The Lua modules compiled ahead, debug information kept: kmsemu loads
+# them instead of the sources it would otherwise parse (two thirds of its
+# start-up), as long as each is at least as new as its source.
+LUA_MODS := $(shell find lua -name '*.lua')
+LUAC_OUT := $(LUA_MODS:lua/%.lua=$(BUILD)/luac/%.luac)
+
+all: $(BIN) $(MODULE) $(LUAC_OUT)
+
+$(BUILD)/luac/%.luac: lua/%.lua
+	@mkdir -p $(dir $@)
+	$(Q)luac5.4 -o $@ $(CURDIR)/$<
+
+$(BUILD)/obj/vm.o: CPPFLAGS += -DKMS_BYTECODE_DIR='"$(abspath $(BUILD))/luac"'
 
 $(BIN): $(OBJS)
 	@echo "LINK $@"
