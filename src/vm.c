@@ -419,6 +419,12 @@ vm_start(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen)
         return -1;
     }
     lua_settop(L, 0);
+    /* Generational collection from here on: a request leaves only young
+     * garbage, while the keys, the journal and the code are old and
+     * large. The incremental collector traversed all of it every cycle:
+     * with 100 000 keys GenerateDataKey at 32 connections ran at ~11k/s,
+     * generational ~17k/s; with the default scenario ~19k -> ~21k/s. */
+    lua_gc(L, LUA_GCGEN, 0, 0);
     return 0;
 fail:
     snprintf(err, errlen, "%s", lua_tostring(L, -1));
