@@ -168,6 +168,7 @@ vm_pcall(struct vm *vm, int nargs, long budget_ms)
 #endif
 #endif
 
+#ifndef VM_PLAIN_ALLOC
 static void *
 vm_small(struct vm_heap *h, size_t cls)
 {
@@ -238,6 +239,8 @@ vm_alloc(void *ud, void *p, size_t osize, size_t nsize)
     }
     return q;
 }
+
+#endif
 
 static void
 vm_heap_free(struct vm_heap *h)
