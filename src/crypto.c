@@ -155,12 +155,35 @@ static const void *nz(const void *p)
     return p != NULL ? p : "";
 }
 
+/* A call to RAND_bytes costs ~7k instructions whatever its length (the
+ * DRBG's locking and checks), and a request draws several small values (a
+ * data key, an IV, a request id). Each thread draws RANDOM_POOL bytes at
+ * once and hands them out, wiping each as it goes; larger requests go to
+ * RAND_bytes directly. */
+#define RANDOM_POOL 4096
+static _Thread_local unsigned char random_pool[RANDOM_POOL];
+static _Thread_local size_t random_left;
+
 int crypto_random(unsigned char *out, size_t n, const char **err)
 {
+    unsigned char *from;
+
     if (n > INT_MAX)
         return fail(err, "too many bytes requested");
-    if (RAND_bytes(out, (int)n) != 1)
-        return fail(err, "random generator failed");
+    if (n > RANDOM_POOL / 8) {
+        if (RAND_bytes(out, (int)n) != 1)
+            return fail(err, "random generator failed");
+        return 0;
+    }
+    if (random_left < n) {
+        if (RAND_bytes(random_pool, RANDOM_POOL) != 1)
+            return fail(err, "random generator failed");
+        random_left = RANDOM_POOL;
+    }
+    from = random_pool + RANDOM_POOL - random_left;
+    memcpy(out, from, n);
+    OPENSSL_cleanse(from, n);
+    random_left -= n;
     return 0;
 }
 
