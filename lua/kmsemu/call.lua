@@ -30,10 +30,11 @@ end
 
 local function tencent_caller(req)
   local auth = req.headers.authorization
-  if auth then
-    return auth:match("Credential=([^/,%s]+)")
+  if not auth then
+    return M.field(req, "SecretId", "SecretId")
   end
-  return M.field(req, "SecretId", "SecretId")
+  local at = auth:find("Credential=", 1, true)
+  return at and auth:match("^Credential=([^/,%s]+)", at)
 end
 
 -- dialect_name: "huawei" or "tencent"; dialect: its module.
