@@ -127,8 +127,13 @@ local function tc_create(s, extra)
   return tc_ok(s, "CreateKey", fresh("Alias", extra)).KeyId
 end
 
-local function hw_import(s, id, material)
-  local p = hw_ok(s, "get-parameters-for-import", { key_id = id, wrapping_algorithm = "RSAES_OAEP_SHA_256" })
+local function hw_params(s, id)
+  return hw_ok(s, "get-parameters-for-import", { key_id = id, wrapping_algorithm = "RSAES_OAEP_SHA_256" })
+end
+
+-- Imports material with parameters p (by default, fresh ones).
+local function hw_import(s, id, material, p)
+  p = p or hw_params(s, id)
   local wrapped = assert(core.pkey_encrypt(pem(core.unb64(p.public_key)), "rsa-oaep-sha256", material))
   hw_ok(s, "import-key-material", { key_id = id, import_token = p.import_token,
     encrypted_key_material = core.b64(wrapped) })
@@ -285,10 +290,14 @@ local function huawei_changes(s)
   hw_import(s, g, core.random(32))
   hw_ok(s, "delete-imported-key-material", { key_id = g })
   local imported = hw_encrypt(s, b, "imported")
-  expect("huawei imported material, and its deletion", function(t)
+  local later = hw_create(s, { origin = "external" })
+  local pending = hw_params(s, later) -- imported only after the restart
+  expect("huawei imported material, its deletion, and import parameters", function(t)
     assert.are.equal("2", hw_info(t, b).key_state)
     assert.are.equal("imported", hw_ok(t, "decrypt-data", { cipher_text = imported }).plain_text)
     assert.are.equal("5", hw_info(t, g).key_state)
+    hw_import(t, later, core.random(32), pending)
+    assert.are.equal("2", hw_info(t, later).key_state)
   end)
 
   -- Every spec: symmetric keys keep their ciphertexts, the others their
