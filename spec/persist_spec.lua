@@ -72,6 +72,13 @@ local function results(dir, n)
   return out
 end
 
+-- Runs reqs as one batch and returns the decoded answers.
+local function run(s, dir, reqs)
+  os.execute("rm -f " .. dir .. "/res*")
+  assert(os.execute(batch(s, dir, reqs)))
+  return results(dir, #reqs)
+end
+
 -- Huawei: status and decoded body. o: path (below /kms/), method.
 local function hw(s, action, body, o)
   o = o or {}
@@ -127,6 +134,24 @@ local function tc_create(s, extra)
   return tc_ok(s, "CreateKey", fresh("Alias", extra)).KeyId
 end
 
+-- n plain keys of a dialect made in one batch; returns a function that
+-- hands out the next one.
+local function pool(s, dialect, n)
+  local reqs = {}
+  for i = 1, n do
+    reqs[i] = dialect == "huawei"
+      and client.huawei { action = "create-key", host = host_of(s), body = fresh("key_alias") }
+      or client.tencent { action = "CreateKey", host = host_of(s), params = fresh("Alias") }
+  end
+  local ids = {}
+  for i, r in ipairs(run(s, s.dir, reqs)) do
+    ids[i] = assert(r and (dialect == "huawei" and r.key_info.key_id or r.Response.KeyId), "CreateKey failed")
+  end
+  return function()
+    return assert(table.remove(ids), "the pool of keys is spent")
+  end
+end
+
 local function hw_params(s, id)
   return hw_ok(s, "get-parameters-for-import", { key_id = id, wrapping_algorithm = "RSAES_OAEP_SHA_256" })
 end
@@ -170,10 +195,11 @@ end
 local function huawei_changes(s)
   local checks = {}
   local function expect(name, fn) checks[#checks + 1] = { name, fn } end
+  local new = pool(s, "huawei", 20)
 
   -- Each operation is the last change to its own key, so that no later
   -- write of the same key could hide a change that was not written.
-  local named, described = hw_create(s, { key_description = "first" }), hw_create(s)
+  local named, described = hw_create(s, { key_description = "first" }), new()
   hw_ok(s, "update-key-alias", { key_id = named, key_alias = "persist/renamed" })
   hw_ok(s, "update-key-description", { key_id = described, key_description = "second" })
   expect("huawei update-key-alias and update-key-description", function(t)
@@ -181,7 +207,7 @@ local function huawei_changes(s)
     assert.are.equal("second", hw_info(t, described).key_description)
   end)
 
-  local rotated, enabled, interval, disabled = hw_create(s), hw_create(s), hw_create(s), hw_create(s)
+  local rotated, enabled, interval, disabled = new(), new(), new(), new()
   local before = hw_encrypt(s, rotated, "version one")
   hw_ok(s, "rotate-on-demand", { key_id = rotated })
   local after = hw_encrypt(s, rotated, "version two")
@@ -202,7 +228,7 @@ local function huawei_changes(s)
     assert.are.equal("version two", hw_ok(t, "decrypt-data", { cipher_text = after }).plain_text)
   end)
 
-  local d, e, c, f = hw_create(s), hw_create(s), hw_create(s), hw_create(s)
+  local d, e, c, f = new(), new(), new(), new()
   hw_ok(s, "disable-key", { key_id = d })
   hw_ok(s, "disable-key", { key_id = e })
   hw_ok(s, "enable-key", { key_id = e })
@@ -217,7 +243,7 @@ local function huawei_changes(s)
     assert.are.equal(sched, hw_info(t, c).scheduled_deletion_date)
   end)
 
-  local tagged = { hw_create(s), hw_create(s), hw_create(s), hw_create(s) }
+  local tagged = { new(), new(), new(), new() }
   local function tags(id, action, list)
     if action then
       hw_ok(s, "batch-create-kms-tags", { action = action, tags = list }, { path = id .. "/tags/action" })
@@ -243,7 +269,7 @@ local function huawei_changes(s)
       show(tagged[4]) })
   end)
 
-  local al = { hw_create(s), hw_create(s), hw_create(s), hw_create(s) }
+  local al = { new(), new(), new(), new() }
   local function alias(id, name)
     hw_ok(s, "create-alias", { key_id = id, alias = name }, { path = "aliases" })
   end
@@ -266,7 +292,7 @@ local function huawei_changes(s)
       { names(al[1]), names(al[2]), names(al[3]), names(al[4]) })
   end)
 
-  local gr = { hw_create(s), hw_create(s), hw_create(s) }
+  local gr = { new(), new(), new() }
   local function grant(id, who)
     return hw_ok(s, "create-grant", { key_id = id, grantee_principal = who, operations = { "encrypt-data" } }).grant_id
   end
@@ -337,9 +363,10 @@ end
 local function tencent_changes(s)
   local checks = {}
   local function expect(name, fn) checks[#checks + 1] = { name, fn } end
+  local new = pool(s, "tencent", 17)
 
   local tagged = tc_create(s, { Description = "first", Tags = { { TagKey = "team", TagValue = "blue" } } })
-  local named, described = tc_create(s), tc_create(s)
+  local named, described = new(), new()
   tc_ok(s, "UpdateAlias", { KeyId = named, Alias = "persist-renamed" })
   tc_ok(s, "UpdateKeyDescription", { KeyId = described, Description = "second" })
   expect("tencent CreateKey with tags, UpdateAlias, UpdateKeyDescription", function(t)
@@ -350,7 +377,7 @@ local function tencent_changes(s)
     assert.are.equal("second", tc_meta(t, described).Description)
   end)
 
-  local rotated, enabled, disabled = tc_create(s), tc_create(s), tc_create(s)
+  local rotated, enabled, disabled = new(), new(), new()
   local before = tc_encrypt(s, rotated, "version one")
   tc_ok(s, "EnableKeyRotation", { KeyId = rotated, RotateDays = 30 })
   tc_ok(s, "RotateKey", { KeyId = rotated })
@@ -368,8 +395,8 @@ local function tencent_changes(s)
     assert.are.equal("version two", core.unb64(tc_ok(t, "Decrypt", { CiphertextBlob = after }).Plaintext))
   end)
 
-  local d, e, c, f = tc_create(s), tc_create(s), tc_create(s), tc_create(s)
-  local x, y, h, i = tc_create(s), tc_create(s), tc_create(s), tc_create(s)
+  local d, e, c, f = new(), new(), new(), new()
+  local x, y, h, i = new(), new(), new(), new()
   tc_ok(s, "DisableKey", { KeyId = d })
   tc_ok(s, "DisableKey", { KeyId = e })
   tc_ok(s, "EnableKey", { KeyId = e })
@@ -417,7 +444,7 @@ local function tencent_changes(s)
     assert.are.equal("Enabled", tc_meta(t, later).KeyState)
   end)
 
-  local bound, unbound = tc_create(s), tc_create(s)
+  local bound, unbound = new(), new()
   local res = { ProductId = "cos", ResourceId = "bucket-1" }
   tc_ok(s, "BindCloudResource", { KeyId = bound, ProductId = res.ProductId, ResourceId = res.ResourceId })
   tc_ok(s, "BindCloudResource", { KeyId = unbound, ProductId = res.ProductId, ResourceId = res.ResourceId })
@@ -556,13 +583,6 @@ describe("--data-dir after a SIGKILL in the middle of a stream of CreateKey call
       return nil
     end
     return key.dialect == "tencent" and core.unb64(r.Response.Plaintext or "") or r.plain_text
-  end
-
-  -- Runs reqs as one batch and returns the decoded answers.
-  local function run(s, dir, reqs)
-    os.execute("rm -f " .. dir .. "/res*")
-    assert(os.execute(batch(s, dir, reqs)))
-    return results(dir, #reqs)
   end
 
   it("finds every acknowledged key, usable, with its ciphertexts", function()
