@@ -744,3 +744,42 @@ describe("--data-dir start-up checks #persist", function()
     server.stop(s)
   end)
 end)
+
+describe("--data-dir when a write fails #persist", function()
+  it("answers the dialect's internal error, keeps the log whole and the acknowledged keys", function()
+    local dir = tmpdir()
+    -- Files of this process may not grow past 4 KiB: appends start to
+    -- fail (EFBIG, SIGXFSZ ignored) after a dozen keys.
+    local wrapper = dir .. "/kmsemu"
+    local bin = server.BIN:sub(1, 1) == "/" and server.BIN or os.getenv("PWD") .. "/" .. server.BIN
+    assert(io.open(wrapper, "wb")):write("#!/bin/sh\ntrap '' XFSZ\nulimit -f 8\nexec ", bin, ' "$@"\n'):close()
+    assert(os.execute("chmod +x " .. wrapper))
+    local real = server.BIN
+    server.BIN = wrapper
+    local ok, s = pcall(start, dir)
+    server.BIN = real
+    assert(ok, s)
+    local acked, refused = {}, nil
+    for _ = 1, 40 do
+      local r = tc(s, "CreateKey", fresh("Alias"))
+      if r.Error then
+        refused = r.Error.Code
+        break
+      end
+      acked[#acked + 1] = r.KeyId
+    end
+    assert.are.equal("InternalError", refused)
+    assert.are.equal(500, (hw(s, "create-key", fresh("key_alias"))))
+    tc_ok(s, "DescribeKey", { KeyId = TC_FIXTURE }) -- still serving
+    assert.truthy(server.read(s.err):find("kmsemu: data directory: .*/data/log: write: File too large"))
+    kill(s)
+    s = start(dir)
+    assert.is_nil(server.read(s.err):find("warning"), "the failed appends left nothing behind")
+    assert.is_true(#acked > 0)
+    for _, id in ipairs(acked) do
+      tc_ok(s, "DescribeKey", { KeyId = id })
+    end
+    server.stop(s)
+    os.execute("rm -rf " .. dir)
+  end)
+end)

@@ -84,9 +84,7 @@ local control = {
 function M.handle(req)
   if req.path:sub(1, #admin.PREFIX) == admin.PREFIX then
     local res = admin.handle(control, req)
-    local saved, err = persist.flush(world)
-    return saved and res or { status = 500, headers = { ["Content-Type"] = "application/json" },
-      body = require("cjson").encode { error = "the change could not be saved: " .. err } }
+    return persist.flush(world) and res or persist.UNSAVED
   end
   local started = core.clock()
   local name, dialect = dialect_of(req)

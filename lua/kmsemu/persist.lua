@@ -27,6 +27,7 @@ local SKIP = { derived = true }
 
 local store    -- the open log, or nil without a data directory
 local base     -- the scenario path given at start-up (nil: none)
+local unsaved = {} -- keys whose last write failed
 
 -- Lua values as JSON that reads back as the same values: table keys carry
 -- their type ("s:name", "i:3"), so sparse and mixed tables survive;
@@ -226,19 +227,26 @@ function M.open(dir, world)
     core.store_close(h)
     return nil, rerr
   end
-  store = h
+  store, unsaved = h, {}
   w.keys.dirty = {}
   return w
 end
 
 -- Writes the keys the last request touched, fsync'd. Returns true, or
--- nil and the reason (the keys stay marked, for the next attempt).
+-- nil and the reason. Keys whose write failed are written again with the
+-- next request that changes something; a request that changes nothing
+-- still writes nothing, so reads go on being served while the disk is
+-- full.
 function M.flush(world)
   local keys = world.keys
   local dirty = keys.dirty
   if not (store and dirty and next(dirty)) then
     return true
   end
+  for key in pairs(unsaved) do
+    dirty[key] = true
+  end
+  keys.dirty, unsaved = {}, {}
   local records = {}
   for key in pairs(dirty) do
     records[#records + 1] = keys:holds(key) and key_record(key) or tombstone(key)
@@ -246,11 +254,16 @@ function M.flush(world)
   local ok, err = core.store_append(store, records)
   if not ok then
     io.stderr:write("kmsemu: data directory: ", err, "\n")
+    unsaved = dirty
     return nil, err
   end
-  keys.dirty = {}
   return true
 end
+
+-- The admin API's answer to a change that could not be written (the
+-- reason is on stderr).
+M.UNSAVED = { status = 500, headers = { ["Content-Type"] = "application/json" },
+  body = '{"error":"the change could not be written to the data directory"}' }
 
 -- A new world (the admin API's reset or scenario replacement) starts the
 -- log afresh: what the directory holds is what changed since it.
@@ -262,7 +275,7 @@ function M.rebase(world)
   if not ok then
     return nil, err
   end
-  world.keys.dirty = {}
+  world.keys.dirty, unsaved = {}, {}
   return true
 end
 
