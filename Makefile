@@ -16,9 +16,9 @@ LDLIBS  := -lcivetweb -l:liblua5.4-cjson.a $(shell pkg-config --libs $(PKGS) 2>/
 BUILD   := build
 BIN     := $(BUILD)/kmsemu
 MODULE  := $(BUILD)/lib/kmsemu/core.so
-SRCS    := src/main.c src/http.c src/vm.c src/crypto.c src/lcore.c
+SRCS    := src/main.c src/http.c src/vm.c src/crypto.c src/lcore.c src/store.c
 OBJS    := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
-PIC_OBJS := $(BUILD)/obj/pic/crypto.o $(BUILD)/obj/pic/lcore.o
+PIC_OBJS := $(BUILD)/obj/pic/crypto.o $(BUILD)/obj/pic/lcore.o $(BUILD)/obj/pic/store.o
 
 LISTEN   ?= 127.0.0.1:8080
 SCENARIO ?= scenarios/default.lua

@@ -15,8 +15,10 @@
 
 #include "crypto.h"
 #include "kmsemu.h"
+#include "store.h"
 
 #define LCORE_BOX "kmsemu.core.box"
+#define LCORE_STORE "kmsemu.core.store"
 #define LCORE_RANDOM_MAX 65536
 
 static int lcore_fail(lua_State *L, const char *err)
@@ -599,6 +601,127 @@ static int lcore_algorithms(lua_State *L)
     return 1;
 }
 
+/* The data directory's log (store.c): a handle userdata whose collection
+ * closes the log and releases the directory's lock. */
+static struct store **lcore_store(lua_State *L)
+{
+    struct store **h = luaL_checkudata(L, 1, LCORE_STORE);
+
+    luaL_argcheck(L, *h != NULL, 1, "store is closed");
+    return h;
+}
+
+static int lcore_store_gc(lua_State *L)
+{
+    struct store **h = luaL_checkudata(L, 1, LCORE_STORE);
+
+    store_close(*h);
+    *h = NULL;
+    return 0;
+}
+
+/* kmsemu.core.store_open(dir) -> handle | nil, err */
+static int lcore_store_open(lua_State *L)
+{
+    const char *dir = luaL_checkstring(L, 1);
+    struct store **h = lua_newuserdatauv(L, sizeof(*h), 0);
+    char err[512];
+
+    *h = NULL;
+    luaL_setmetatable(L, LCORE_STORE);
+    if ((*h = store_open(dir, err, sizeof(err))) == NULL)
+        return lcore_fail(L, err);
+    return 1;
+}
+
+/* Called by store_read with the records table and the offsets table at
+ * stack indices 2 and 3. */
+static int lcore_store_record(void *arg, const char *data, size_t len, long offset)
+{
+    lua_State *L = arg;
+    lua_Integer n = (lua_Integer)lua_rawlen(L, 2) + 1;
+
+    lua_pushlstring(L, data, len);
+    lua_rawseti(L, 2, n);
+    lua_pushinteger(L, offset);
+    lua_rawseti(L, 3, n);
+    return 0;
+}
+
+/* kmsemu.core.store_read(h) -> records, offsets, warning|nil, path
+ *                            | nil, err */
+static int lcore_store_read(lua_State *L)
+{
+    struct store **h = lcore_store(L);
+    char warn[512], err[768];
+
+    lua_settop(L, 1);
+    lua_newtable(L);
+    lua_newtable(L);
+    if (store_read(*h, lcore_store_record, L, warn, sizeof(warn), err,
+                   sizeof(err)) != 0)
+        return lcore_fail(L, err);
+    if (warn[0])
+        lua_pushstring(L, warn);
+    else
+        lua_pushnil(L);
+    lua_pushstring(L, store_path(*h));
+    return 4;
+}
+
+/* The strings of the list at index 2, as arrays store.c takes; both live
+ * in userdata on the stack, so an error raised meanwhile leaks nothing. */
+static size_t lcore_store_list(lua_State *L, const char ***data, size_t **len)
+{
+    size_t n, i;
+
+    luaL_checktype(L, 2, LUA_TTABLE);
+    n = (size_t)lua_rawlen(L, 2);
+    *data = lua_newuserdatauv(L, (n ? n : 1) * sizeof(**data), 0);
+    *len = lua_newuserdatauv(L, (n ? n : 1) * sizeof(**len), 0);
+    for (i = 0; i < n; i++) {
+        lua_rawgeti(L, 2, (lua_Integer)i + 1);
+        luaL_argcheck(L, lua_type(L, -1) == LUA_TSTRING, 2, "records must be strings");
+        (*data)[i] = lua_tolstring(L, -1, &(*len)[i]);
+        lua_pop(L, 1); /* still referenced by the list */
+    }
+    return n;
+}
+
+static int lcore_store_write(lua_State *L, int rewrite)
+{
+    struct store **h = lcore_store(L);
+    const char **data;
+    size_t *len, n = lcore_store_list(L, &data, &len);
+    char err[512];
+    int rc = rewrite ? store_rewrite(*h, data, len, n, err, sizeof(err))
+                     : store_append(*h, data, len, n, err, sizeof(err));
+
+    if (rc != 0)
+        return lcore_fail(L, err);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* kmsemu.core.store_append(h, {record, ...}) -> true | nil, err */
+static int lcore_store_append(lua_State *L)
+{
+    return lcore_store_write(L, 0);
+}
+
+/* kmsemu.core.store_rewrite(h, {record, ...}) -> true | nil, err */
+static int lcore_store_rewrite(lua_State *L)
+{
+    return lcore_store_write(L, 1);
+}
+
+/* kmsemu.core.store_close(h): releases the lock now rather than at the
+ * next collection. */
+static int lcore_store_close(lua_State *L)
+{
+    return lcore_store_gc(L);
+}
+
 LUAMOD_API int luaopen_kmsemu_core(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
@@ -631,6 +754,11 @@ LUAMOD_API int luaopen_kmsemu_core(lua_State *L)
         {"sm2_raw_to_der", lcore_sm2_raw_to_der},
         {"equal", lcore_equal},
         {"algorithms", lcore_algorithms},
+        {"store_open", lcore_store_open},
+        {"store_read", lcore_store_read},
+        {"store_append", lcore_store_append},
+        {"store_rewrite", lcore_store_rewrite},
+        {"store_close", lcore_store_close},
         {NULL, NULL},
     };
     const char *err;
@@ -639,6 +767,11 @@ LUAMOD_API int luaopen_kmsemu_core(lua_State *L)
         return luaL_error(L, "kmsemu.core: %s", err);
     if (luaL_newmetatable(L, LCORE_BOX)) {
         lua_pushcfunction(L, lcore_box_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_pop(L, 1);
+    if (luaL_newmetatable(L, LCORE_STORE)) {
+        lua_pushcfunction(L, lcore_store_gc);
         lua_setfield(L, -2, "__gc");
     }
     lua_pop(L, 1);

@@ -26,6 +26,7 @@ struct options {
     long script_ms;
     long request_timeout_ms;
     const char *admin_token;
+    const char *data_dir;
 };
 
 static void
@@ -42,6 +43,12 @@ usage(FILE *out)
         "                          scenarios/default.lua of this checkout)\n"
         "  --admin-token TOKEN     require 'Authorization: Bearer TOKEN'\n"
         "                          on /_kmsemu/ (default: loopback only)\n"
+        "  --data-dir DIR          keep every change made at run time (keys,\n"
+        "                          states, aliases, tags, rotations, grants,\n"
+        "                          imported material) in DIR, on disk before\n"
+        "                          the response; a restart with the same\n"
+        "                          scenario and DIR finds them (default: none,\n"
+        "                          changes live in memory only)\n"
         "  --lua-dir DIR           where the kmsemu Lua modules live\n"
         "                          (default lua/ of this checkout)\n"
         "  --threads N             HTTP worker threads; each keep-alive\n"
@@ -57,7 +64,8 @@ usage(FILE *out)
         "Once it accepts connections it prints\n"
         "  kmsemu listening on http://HOST:PORT\n"
         "SIGINT or SIGTERM stop it; the exit status is then 0. A scenario\n"
-        "that does not load stops start-up with status 2.\n",
+        "that does not load, a damaged log in --data-dir, or a --data-dir\n"
+        "another kmsemu holds stops start-up with status 2.\n",
         KMS_DEFAULT_LISTEN, KMS_DEFAULT_THREADS, KMS_DEFAULT_MAX_BODY,
         KMS_DEFAULT_SCRIPT_MS);
 }
@@ -108,6 +116,8 @@ parse_args(int argc, char **argv, struct options *o)
             o->scenario = v;
         else if (strcmp(a, "--admin-token") == 0)
             o->admin_token = v;
+        else if (strcmp(a, "--data-dir") == 0)
+            o->data_dir = v;
         else if (strcmp(a, "--lua-dir") == 0)
             o->lua_dir = v;
         else if (strcmp(a, "--threads") == 0) {
@@ -161,7 +171,7 @@ main(int argc, char **argv)
 {
     struct options o = {
         KMS_DEFAULT_LISTEN, NULL, NULL, KMS_DEFAULT_THREADS,
-        KMS_DEFAULT_MAX_BODY, KMS_DEFAULT_SCRIPT_MS, 30000, NULL,
+        KMS_DEFAULT_MAX_BODY, KMS_DEFAULT_SCRIPT_MS, 30000, NULL, NULL,
     };
     char root[PATH_MAX], lua_dir[PATH_MAX + 8], scenario[PATH_MAX + 32];
     char err[1024] = "", url[200];
@@ -206,6 +216,7 @@ main(int argc, char **argv)
     vc.scenario = o.scenario;
     vc.script_ms = o.script_ms;
     vc.admin_token = o.admin_token;
+    vc.data_dir = o.data_dir;
     if ((vm = vm_create(&vc, err, sizeof(err))) == NULL) {
         fprintf(stderr, "kmsemu: %s\n", err);
         return 2;

@@ -415,6 +415,10 @@ vm_start(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen)
         lua_pushstring(L, cfg->admin_token);
         lua_setfield(L, -2, "admin_token");
     }
+    if (cfg->data_dir != NULL) {
+        lua_pushstring(L, cfg->data_dir);
+        lua_setfield(L, -2, "data_dir");
+    }
     if (vm_pcall(vm, 1, cfg->script_ms * 10) != LUA_OK)
         goto fail;
     if (lua_isstring(L, -1)) { /* start() returns an error message */

@@ -20,6 +20,7 @@ struct vm_config {
     const char *scenario; /* scenario file to load, or NULL for none */
     long script_ms;       /* time budget of one request's Lua code */
     const char *admin_token; /* bearer token the admin API requires, or NULL */
+    const char *data_dir; /* where run-time changes persist, or NULL */
 };
 
 /* Builds the state, loads the Lua side and the scenario. On failure returns

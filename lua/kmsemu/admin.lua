@@ -173,7 +173,7 @@ function H.post_keys_state(control, req)
   if not key then
     return refuse(404, "no such key")
   end
-  key.state = b.state
+  control.world().keys:touch(key).state = b.state
   return reply(200, { id = key.id, state = key.state })
 end
 

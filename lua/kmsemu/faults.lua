@@ -276,7 +276,7 @@ end
 local function set_state(world, call, state)
   for _, key in pairs(world.keys.keys) do
     if key.dialect == call.dialect and key.id == call.key_id then
-      key.state = state
+      world.keys:touch(key).state = state
     end
   end
 end

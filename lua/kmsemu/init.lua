@@ -7,6 +7,7 @@ local core = require "kmsemu.core"
 local admin = require "kmsemu.admin"
 local call = require "kmsemu.call"
 local faults = require "kmsemu.faults"
+local persist = require "kmsemu.persist"
 local scenario = require "kmsemu.scenario"
 local shaping = require "kmsemu.shaping"
 local huawei = require "kmsemu.dialect.huawei"
@@ -17,14 +18,17 @@ local M = {}
 local world
 local admin_token
 
--- Loads the scenario. Returns nothing on success, or the error message.
+-- Loads the scenario, then what the data directory kept of the changes
+-- made since. Returns nothing on success, or the error message.
 function M.start(opts)
   admin_token = opts.admin_token
-  if not opts.scenario then
-    world = scenario.empty()
-    return
+  local w, err = scenario.empty(), nil
+  if opts.scenario then
+    w, err = scenario.load(opts.scenario)
   end
-  local w, err = scenario.load(opts.scenario)
+  if w and opts.data_dir then
+    w, err = persist.open(opts.data_dir, w)
+  end
   if not w then
     return err
   end
@@ -58,7 +62,7 @@ local function load(src, name)
     return nil, err
   end
   world = w
-  return true
+  return persist.rebase(world)
 end
 
 -- What the admin API may do to the router's state.
@@ -70,7 +74,7 @@ local control = {
   reset = function()
     if not world.path then
       world = scenario.empty()
-      return true
+      return persist.rebase(world)
     end
     return load(world.source, world.path)
   end,
@@ -79,7 +83,8 @@ local control = {
 
 function M.handle(req)
   if req.path:sub(1, #admin.PREFIX) == admin.PREFIX then
-    return admin.handle(control, req)
+    local res = admin.handle(control, req)
+    return persist.flush(world) and res or persist.UNSAVED
   end
   local started = core.clock()
   local name, dialect = dialect_of(req)
@@ -92,6 +97,10 @@ function M.handle(req)
     res = dialect.handle(world, req)
   end
   res = shaping.apply(world.hooks, c, req, res)
+  -- What this call changed is on disk before anyone hears it happened.
+  if not persist.flush(world) then
+    res = dialect.fail(faults.error_for("internal", name), c.action)
+  end
   if fired.delay_ms > 0 then
     res.delay_ms = fired.delay_ms
   end

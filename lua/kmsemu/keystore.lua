@@ -72,6 +72,29 @@ local function slot(dialect, owner, id)
   return dialect .. "\0" .. owner .. "\0" .. id
 end
 
+-- Notes that key changed (or, once gone from the store, was removed), for
+-- the data directory: kmsemu.persist gives the store a `dirty` set only
+-- when one is in use, and writes the keys in it before the response goes
+-- out. Every function here that changes a key calls it; code that sets a
+-- key's fields itself calls it too.
+function Store:touch(key)
+  local dirty = self.dirty
+  if dirty then
+    dirty[key] = true
+  end
+  return key
+end
+
+-- Whether key is the one the store holds under its identity.
+function Store:holds(key)
+  return self.keys[slot(key.dialect, key.owner, key.id)] == key
+end
+
+-- Puts a whole key record back, as the data directory kept it.
+function Store:restore(key)
+  self.keys[slot(key.dialect, key.owner, key.id)] = key
+end
+
 -- Adds a key. f: dialect, owner (Huawei project id / Tencent region) and
 -- spec are required; id defaults to a fresh UUID, state to enabled, usage
 -- to the spec's. material: raw bytes (symmetric, HMAC) or a private PEM
@@ -95,7 +118,7 @@ function Store:add(f)
   key.materials = { f.material }
   key.material = nil
   self.keys[slot(key.dialect, key.owner, key.id)] = key
-  return key
+  return self:touch(key)
 end
 
 -- A key pending deletion whose date has passed is gone: it is removed the
@@ -117,6 +140,7 @@ end
 
 function Store:remove(key)
   self.keys[slot(key.dialect, key.owner, key.id)] = nil
+  self:touch(key)
 end
 
 -- The keys of one owner, oldest first (ties broken by id), expired ones
@@ -165,10 +189,12 @@ function Store:usable(dialect, owner, id, allow)
 end
 
 -- The material of one version of a key, derived on first use: raw bytes
--- for symmetric and HMAC keys, a private PEM for asymmetric ones.
+-- for symmetric and HMAC keys, a private PEM for asymmetric ones. Derived
+-- material is cached apart (key.derived) from given or imported material
+-- (key.materials): only the latter needs keeping in a data directory.
 function Store:material(key, version)
   version = version or key.version
-  local m = key.materials[version]
+  local m = key.materials[version] or (key.derived and key.derived[version])
   if m then
     return m
   end
@@ -180,7 +206,8 @@ function Store:material(key, version)
   else
     m = core.hkdf("sha256", self.seed, "kmsemu key material", info, spec.bytes)
   end
-  key.materials[version] = m
+  key.derived = key.derived or {}
+  key.derived[version] = m
   return m
 end
 
@@ -188,6 +215,7 @@ end
 -- it (deleting imported material) when m is nil.
 function Store:set_material(key, m)
   key.materials[key.version] = m
+  self:touch(key)
 end
 
 -- A new material version; older versions stay for decryption.
@@ -195,6 +223,7 @@ function Store:rotate(key)
   key.version = key.version + 1
   key.rotation.last = util.now()
   key.rotation.count = (key.rotation.count or 0) + 1
+  self:touch(key)
   return key.version
 end
 
@@ -243,6 +272,7 @@ function Store:transition(key, op)
     key.deletion_date = nil
   end
   key.state = to
+  self:touch(key)
   return true
 end
 

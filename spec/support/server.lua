@@ -16,6 +16,8 @@ local function read(path)
   return s
 end
 
+M.read = read
+
 local function sh_quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end

@@ -45,7 +45,7 @@ function M.create(ctx, b)
     errors.vendor("KMS.1104", alias)
   end
   local a = { alias = alias, created = ctx.now, updated = ctx.now }
-  key.aliases = key.aliases or {}
+  ctx.keys:touch(key).aliases = key.aliases or {}
   key.aliases[#key.aliases + 1] = a
   return entity(ctx, key, a)
 end
@@ -53,7 +53,7 @@ end
 function M.delete(ctx, b)
   local id = p.key_id(b, true)
   local names = p.strings(b, "aliases", true)
-  local key = context.key(ctx, id)
+  local key = ctx.keys:touch(context.key(ctx, id))
   for _, name in ipairs(names) do
     local owner, i = holder(ctx, name)
     if owner ~= key then
@@ -93,6 +93,8 @@ function M.associate(ctx, b)
   if target.state == "pending_deletion" then
     errors.raise("KEY_PENDING_DELETION", target.id)
   end
+  ctx.keys:touch(key)
+  ctx.keys:touch(target)
   table.remove(key.aliases, i)
   a.updated = ctx.now
   target.aliases = target.aliases or {}

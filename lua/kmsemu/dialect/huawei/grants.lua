@@ -92,7 +92,7 @@ function M.create(ctx, b)
   if shape.is_default(key) then
     errors.vendor("KMS.0211")
   end
-  key.grants = key.grants or {}
+  ctx.keys:touch(key).grants = key.grants or {}
   if #key.grants >= M.PER_KEY then
     errors.vendor("KMS.2404")
   end
@@ -147,7 +147,7 @@ end
 
 function M.revoke(ctx, b)
   local key, i = find(ctx, b)
-  table.remove(key.grants, i)
+  table.remove(ctx.keys:touch(key).grants, i)
   return {}
 end
 
@@ -159,7 +159,7 @@ function M.retire(ctx, b)
   if pr.grantee and g.retiring_principal ~= pr.user_id and not covers(g, pr, "retire-grant") then
     errors.vendor("KMS.0306")
   end
-  table.remove(key.grants, i)
+  table.remove(ctx.keys:touch(key).grants, i)
   return {}
 end
 

@@ -33,11 +33,14 @@ for name, w in pairs(WRAPPING) do
 end
 
 -- One wrapping key pair per kind and world, made on first use: RSA key
--- generation is slow, and a fresh pair per call buys a test nothing.
+-- generation is slow, and a fresh pair per call buys a test nothing. It
+-- is derived from the scenario seed, as the token secret is, so that a
+-- token handed out before a restart (--data-dir) still imports after it.
 local function wrapping_key(ctx, kind)
   local w = ctx.runtime.wrapping
   if not w[kind] then
-    w[kind] = assert(core.pkey_generate(kind))
+    local seed = core.hkdf("sha256", ctx.keys.seed, "kmsemu huawei wrapping key", kind, 32)
+    w[kind] = assert(core.pkey_derive(kind, seed))
   end
   return w[kind]
 end

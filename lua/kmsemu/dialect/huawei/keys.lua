@@ -198,13 +198,13 @@ function M.update_alias(ctx, b)
   if shape.is_default(key) then
     errors.vendor("KMS.0211")
   end
-  key.alias = alias_of(ctx, b, key)
+  key.alias = alias_of(ctx, b, ctx.keys:touch(key))
   return { key_info = { key_id = key.id, key_alias = key.alias } }
 end
 
 function M.update_description(ctx, b)
   local key = changeable(ctx, b)
-  key.description = description_of(b, true)
+  ctx.keys:touch(key).description = description_of(b, true)
   return { key_info = { key_id = key.id, key_description = key.description } }
 end
 

@@ -33,7 +33,7 @@ function M.enable(ctx, b)
   if key.rotation.enabled then
     errors.vendor("KMS.2901")
   end
-  key.rotation.enabled = true
+  ctx.keys:touch(key).rotation.enabled = true
   key.rotation.interval_days = key.rotation.interval_days or 365
   -- The interval counts from now, not from the key's creation.
   key.rotation.last = key.rotation.last or ctx.now
@@ -45,7 +45,7 @@ function M.disable(ctx, b)
   if not key.rotation.enabled then
     errors.vendor("KMS.0313")
   end
-  key.rotation.enabled = false
+  ctx.keys:touch(key).rotation.enabled = false
   return {}
 end
 
@@ -55,7 +55,7 @@ function M.update_interval(ctx, b)
     errors.vendor("KMS.3001")
   end
   local key = rotatable(ctx, b)
-  key.rotation.interval_days = interval
+  ctx.keys:touch(key).rotation.interval_days = interval
   return {}
 end
 

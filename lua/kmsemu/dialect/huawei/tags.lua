@@ -55,8 +55,14 @@ local function tagged_key(ctx, params)
   return context.key(ctx, params.key_id)
 end
 
+-- The key of a request that changes its tags, marked as changed before
+-- any tag is: a batch refused halfway keeps the tags it already set.
+local function retagged_key(ctx, params)
+  return ctx.keys:touch(tagged_key(ctx, params))
+end
+
 function M.create(ctx, b, params)
-  local key = tagged_key(ctx, params)
+  local key = retagged_key(ctx, params)
   local tag = b.tag
   if type(tag) ~= "table" then
     errors.raise("MISSING_PARAMETER", "tag")
@@ -65,7 +71,7 @@ function M.create(ctx, b, params)
 end
 
 function M.batch(ctx, b, params)
-  local key = tagged_key(ctx, params)
+  local key = retagged_key(ctx, params)
   local action = p.enum(b, "action", { create = true, delete = true }, nil, "KMS.0404")
   if not action then
     errors.vendor("KMS.0404")
@@ -88,7 +94,7 @@ function M.batch(ctx, b, params)
 end
 
 function M.delete(ctx, _, params)
-  local key = tagged_key(ctx, params)
+  local key = retagged_key(ctx, params)
   if key.tags[params.tag] == nil then
     errors.vendor("KMS.0416")
   end

@@ -22,7 +22,7 @@ local function bind(ctx, p)
   if key.state == "pending_deletion" then
     cmk.state_error()
   end
-  key.bindings = key.bindings or {}
+  ctx.keys:touch(key).bindings = key.bindings or {}
   key.bindings[slot(p)] = true
   key.valid_to = key.valid_to and 0
   return {}
@@ -34,7 +34,7 @@ local function unbind(ctx, p)
   if not (key.bindings and key.bindings[s]) then
     errors.vendor("ResourceUnavailable.CloudResourceBindingNotFound")
   end
-  key.bindings[s] = nil
+  ctx.keys:touch(key).bindings[s] = nil
   return {}
 end
 

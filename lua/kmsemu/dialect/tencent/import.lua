@@ -54,7 +54,7 @@ local function get_parameters_for_import(ctx, p)
   local key = external(ctx, p.KeyId)
   local pem = wrapping_key()
   local token = core.b64(core.random(96))
-  key.import = {
+  ctx.keys:touch(key).import = {
     token = token, pem = pem, algorithm = WRAPPING[p.WrappingAlgorithm],
     expires = ctx.now + TOKEN_LIFETIME,
   }

@@ -232,13 +232,13 @@ local function update_alias(ctx, p)
   check_alias(p.Alias)
   local key = changeable(ctx, p.KeyId)
   alias_taken(ctx, p.Alias, key)
-  key.alias = p.Alias
+  ctx.keys:touch(key).alias = p.Alias
   return {}
 end
 
 local function update_key_description(ctx, p)
   check_description(p.Description)
-  changeable(ctx, p.KeyId).description = p.Description
+  ctx.keys:touch(changeable(ctx, p.KeyId)).description = p.Description
   return {}
 end
 
@@ -254,7 +254,7 @@ local function archive_key(ctx, p)
   local key = user_key(ctx, p.KeyId)
   if key.state == "enabled" then
     cmk.not_bound(key)
-    key.state = "archived"
+    ctx.keys:touch(key).state = "archived"
   elseif key.state ~= "archived" then
     cmk.state_error()
   end
@@ -266,7 +266,7 @@ local function cancel_key_archive(ctx, p)
   if key.state ~= "archived" then
     cmk.state_error()
   end
-  key.state = "enabled"
+  ctx.keys:touch(key).state = "enabled"
   return {}
 end
 

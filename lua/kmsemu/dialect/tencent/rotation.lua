@@ -32,13 +32,13 @@ local function enable_key_rotation(ctx, p)
     errors.vendor("UnsupportedOperation", "Asymmetric CMKs cannot be rotated.")
   end
   rotatable_state(key)
-  key.rotation.enabled = true
+  ctx.keys:touch(key).rotation.enabled = true
   key.rotation.interval_days = days
   return {}
 end
 
 local function disable_key_rotation(ctx, p)
-  cmk.find(ctx, p.KeyId).rotation.enabled = false
+  ctx.keys:touch(cmk.find(ctx, p.KeyId)).rotation.enabled = false
   return {}
 end
 
