@@ -8,7 +8,7 @@
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror
-PKGS    := lua5.4 libcrypto
+PKGS    := lua5.4 libcrypto libssl
 CPPFLAGS += -std=c11 -D_GNU_SOURCE -DKMS_SOURCE_DIR='"$(CURDIR)"' \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  := -lcivetweb -l:liblua5.4-cjson.a $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm -ldl
@@ -16,7 +16,8 @@ LDLIBS  := -lcivetweb -l:liblua5.4-cjson.a $(shell pkg-config --libs $(PKGS) 2>/
 BUILD   := build
 BIN     := $(BUILD)/kmsemu
 MODULE  := $(BUILD)/lib/kmsemu/core.so
-SRCS    := src/main.c src/http.c src/vm.c src/crypto.c src/lcore.c
+TLS_COMPAT := $(BUILD)/lib/tls/libssl.so
+SRCS    := src/main.c src/http.c src/vm.c src/crypto.c src/lcore.c src/tls.c
 OBJS    := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 PIC_OBJS := $(BUILD)/obj/pic/crypto.o $(BUILD)/obj/pic/lcore.o
 
@@ -27,7 +28,7 @@ SCENARIO ?= scenarios/default.lua
 # (for the SDK contract tests) are installed only when absent: a machine
 # may carry a newer Node that Debian's npm package would conflict with.
 DEB_PKGS := build-essential pkg-config liblua5.4-dev lua5.4 libssl-dev \
-            lua-cjson-dev lua-cjson libcivetweb-dev lua-busted
+            lua-cjson-dev lua-cjson libcivetweb-dev lua-busted lua-socket
 
 Q = @
 ifeq ($(V),1)
@@ -36,9 +37,16 @@ endif
 
 all: $(BIN) $(MODULE)
 
-$(BIN): $(OBJS)
+# The binary loads $(TLS_COMPAT) (see src/tls_compat.c) from next to itself.
+$(BIN): $(OBJS) $(TLS_COMPAT)
 	@echo "LINK $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(OBJS) -Wl,--no-as-needed $(TLS_COMPAT) \
+	    -Wl,-rpath,'$$ORIGIN/lib/tls' $(LDLIBS)
+
+$(TLS_COMPAT): src/tls_compat.c | $(BUILD)/lib/tls
+	@echo "LINK $@"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fPIC -shared $(LDFLAGS) \
+	    -Wl,-soname,libssl.so -o $@ $< -lssl
 
 $(BUILD)/obj/%.o: src/%.c src/*.h | $(BUILD)/obj
 	@echo "CC   $<"
@@ -53,7 +61,7 @@ $(MODULE): $(PIC_OBJS) | $(BUILD)/lib/kmsemu
 	@echo "LINK $@"
 	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcrypto)
 
-$(BUILD)/obj $(BUILD)/obj/pic $(BUILD)/lib/kmsemu $(BUILD)/bench:
+$(BUILD)/obj $(BUILD)/obj/pic $(BUILD)/lib/kmsemu $(BUILD)/lib/tls $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
 deps:
