@@ -28,7 +28,8 @@ SCENARIO ?= scenarios/default.lua
 # (for the SDK contract tests) are installed only when absent: a machine
 # may carry a newer Node that Debian's npm package would conflict with.
 DEB_PKGS := build-essential pkg-config liblua5.4-dev lua5.4 libssl-dev \
-            lua-cjson-dev lua-cjson libcivetweb-dev lua-busted lua-socket
+            lua-cjson-dev lua-cjson libcivetweb-dev lua-busted lua-socket \
+            openssl
 
 Q = @
 ifeq ($(V),1)

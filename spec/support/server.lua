@@ -42,7 +42,7 @@ function M.start(args)
     :format(table.concat(argv, " "):gsub("'", "'\\''"), s.out, s.err, dir, s.status))
   for _ = 1, 200 do
     local out = read(s.out) or ""
-    s.url = out:match("kmsemu listening on (http://[%d.]+:%d+)")
+    s.url = out:match("kmsemu listening on (https?://[%d.]+:%d+)")
     if s.url or read(s.status) then
       break
     end
