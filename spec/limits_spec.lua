@@ -50,6 +50,23 @@ local function numbered(n, value)
   return t
 end
 
+-- A server for one test, stopped even when an assertion fails first.
+local function start(args)
+  local s = server.start(args)
+  finally(function()
+    if not s.stopped then
+      server.stop(s)
+    end
+  end)
+  assert.is_string(s.url)
+  return s
+end
+
+local function stop(s)
+  s.stopped = true
+  return server.stop(s)
+end
+
 local function curl_ok(s, max_time)
   local p = io.popen(("curl -s -o /dev/null -w '%%{http_code}' --max-time %s %s/")
     :format(max_time or 5, s.url))
@@ -91,11 +108,11 @@ end)
 
 describe("the header count civetweb can hold #http #limits", function()
   it("refuses 64 fields or more by default instead of dropping the surplus", function()
-    local s = server.start { "--lua-dir", STAND_IN }
+    local s = start { "--lua-dir", STAND_IN }
     assert.are.equal(200, (raw(s, get_with(numbered(61)))), "63 fields are served")
     assert.are.equal(431, (raw(s, get_with(numbered(62)))))
     assert.are.equal(431, (raw(s, get_with(numbered(100)))))
-    assert.are.equal(0, server.stop(s))
+    assert.are.equal(0, stop(s))
   end)
 end)
 
@@ -134,7 +151,7 @@ end)
 
 describe("the read timeout #http #limits", function()
   it("cuts off a client that sends a byte at a time and serves others meanwhile", function()
-    local s = server.start { "--lua-dir", STAND_IN, "--threads", "2", "--request-timeout-ms", "1000" }
+    local s = start { "--lua-dir", STAND_IN, "--threads", "2", "--request-timeout-ms", "1000" }
     local c = connect(s)
     local started = socket.gettime()
     local head = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " .. ("a"):rep(100)
@@ -167,13 +184,13 @@ describe("the read timeout #http #limits", function()
     assert.is_number(cut_after, "the slow client was never cut off")
     assert.is_true(cut_after >= 0.9 and cut_after < 4, "cut off after " .. tostring(cut_after) .. " s")
     assert.is_true(curl_ok(s))
-    assert.are.equal(0, server.stop(s))
+    assert.are.equal(0, stop(s))
   end)
 end)
 
 describe("workers and the connection queue #http #limits", function()
   it("queues a connection while every worker is busy and serves it once one frees", function()
-    local s = server.start { "--lua-dir", STAND_IN, "--threads", "2", "--queue", "4" }
+    local s = start { "--lua-dir", STAND_IN, "--threads", "2", "--queue", "4" }
     local held = {}
     for i = 1, 2 do -- two keep-alive clients hold both workers
       held[i] = connect(s)
@@ -193,18 +210,18 @@ describe("workers and the connection queue #http #limits", function()
     assert.matches("^HTTP/1%.1 200", third:receive("*l"))
     third:close()
     held[2]:close()
-    assert.are.equal(0, server.stop(s))
+    assert.are.equal(0, stop(s))
   end)
 end)
 
 describe("the script budget #http #limits", function()
   it("ends a runaway request at --script-ms with a 500 and keeps serving", function()
-    local s = server.start { "--lua-dir", STAND_IN, "--script-ms", "50" }
+    local s = start { "--lua-dir", STAND_IN, "--script-ms", "50" }
     local started = socket.gettime()
     local status = raw(s, "GET /loop HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert.are.equal(500, status)
     assert.is_true(socket.gettime() - started < 2)
     assert.is_true(curl_ok(s))
-    assert.are.equal(0, server.stop(s))
+    assert.are.equal(0, stop(s))
   end)
 end)

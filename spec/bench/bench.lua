@@ -10,6 +10,7 @@
 -- BENCH_RUNS (3), BENCH_MILLION requests for the RSS figures (1000000).
 local client = require "support.client"
 local core = require "kmsemu.core"
+local fs = require "support.fs"
 
 local BUILD = os.getenv("BUILD") or "build"
 local BIN = BUILD .. "/kmsemu"
@@ -24,18 +25,7 @@ assert(os.execute("mkdir -p " .. TMP))
 
 local shortfalls = {}
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local s = p:read("a")
-  p:close()
-  return s
-end
-
-local function write(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
+local sh, write = fs.sh, fs.write
 
 local function median(t)
   local s = {}
