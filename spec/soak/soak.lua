@@ -310,6 +310,7 @@ end
 io.write(("%d requests in %d s, %d unexpected\n"):format(done, os.time() - started, unexpected))
 if unexpected > 0 then
   fail(unexpected .. " unexpected responses")
+  io.write("kmsemu's stderr:\n", read(s.err) or "", "\n")
 end
 if status ~= 0 then
   fail("kmsemu exited with status " .. tostring(status) .. " after SIGTERM")
