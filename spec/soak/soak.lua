@@ -238,8 +238,14 @@ local function extra_calls(s)
     "curl -s -X DELETE " .. A .. "/journal",
     "curl -s -X POST " .. A .. "/reset",
     "curl -s -H 'X-Pad: " .. ("p"):rep(20000) .. "' " .. s.url .. "/",
-    "curl -s --data-binary @/dev/zero --max-filesize 1 -H 'Content-Length: 2000000' " .. s.url .. "/ --max-time 2",
+    "curl -s --data-binary @" .. TMP .. "/big " .. s.url .. "/",
   }
+  write(TMP .. "/big", ("x"):rep(2 * 1024 * 1024)) -- over --max-body: 413
+  local many = {}
+  for i = 1, 70 do -- over civetweb's 64 fields: 431
+    many[i] = ("-H 'X-Field-%d: v'"):format(i)
+  end
+  calls[#calls + 1] = "curl -s " .. table.concat(many, " ") .. " " .. s.url .. "/"
   for _, c in ipairs(calls) do
     sh(c .. " >/dev/null 2>&1")
   end
