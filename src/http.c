@@ -17,12 +17,15 @@
 #include <civetweb.h>
 
 #include "kmsemu.h"
+#include "tls.h"
 #include "vm.h"
 
 struct http_server {
     struct mg_context *ctx;
     struct vm *vm;
     size_t max_body;
+    int max_headers;
+    const struct tls_identity *tls;
     char address[160];
 };
 
@@ -134,6 +137,12 @@ http_handle(struct mg_connection *conn, void *cbdata)
     size_t body_len;
     int i, rc;
 
+    /* civetweb keeps the first MG_MAX_HEADERS fields and drops the rest
+     * without a word; a request that reaches the cap may have lost some. */
+    if (ri->num_headers > srv->max_headers ||
+        ri->num_headers >= MG_MAX_HEADERS)
+        return http_refuse(conn, 431, "Request Header Fields Too Large",
+                           "too many header fields (see --max-headers)");
     rc = http_read_body(conn, ri->content_length, srv->max_body, &body,
                         &body_len);
     if (rc == HTTP_BODY_TOO_LARGE)
@@ -166,6 +175,36 @@ http_handle(struct mg_connection *conn, void *cbdata)
         mg_write(conn, res.wire, res.wire_len);
     free(res.wire);
     return res.status ? res.status : 500;
+}
+
+/* civetweb's own refusals, as the JSON the rest of kmsemu answers with
+ * rather than its text/plain page. civetweb 1.15 says "Malformed message"
+ * alike for a head that fills max_request_size, one cut short by
+ * request_timeout_ms and one with bytes HTTP forbids, so one 400 names
+ * the three; a head it does measure as too large is 431 (RFC 6585). */
+static int
+http_error(struct mg_connection *conn, int status, const char *msg)
+{
+    (void)msg;
+    if (status == 413 || status == 431)
+        http_refuse(conn, 431, "Request Header Fields Too Large",
+                    "request line and headers exceed --max-header-bytes");
+    else if (status == 400)
+        http_refuse(conn, 400, "Bad Request",
+                    "malformed request head, or larger than "
+                    "--max-header-bytes, or not sent within "
+                    "--request-timeout-ms");
+    else
+        return 1; /* anything else: civetweb's page */
+    return 0;
+}
+
+static int
+http_init_tls(void *ssl_ctx, void *user_data)
+{
+    struct http_server *srv = user_data;
+
+    return tls_configure(srv->tls, ssl_ctx) == 0 ? 1 : -1;
 }
 
 static int
@@ -203,10 +242,15 @@ http_start(const struct http_config *cfg, struct vm *vm, char *err,
     struct mg_init_data init;
     struct mg_error_data error;
     struct http_server *srv;
-    char threads[16], timeout[24];
+    char threads[16], timeout[24], queue[16], header_bytes[24], ports[200];
+    /* keep_alive_timeout_ms bounds an idle keep-alive connection and
+     * request_timeout_ms a request in progress: together they free a
+     * worker from a client that sends slowly or not at all. */
     const char *options[] = {
-        "listening_ports", cfg->listen,
+        "listening_ports", ports,
         "num_threads", threads,
+        "connection_queue", queue,
+        "max_request_size", header_bytes,
         "tcp_nodelay", "1",
         "enable_keep_alive", "yes",
         "keep_alive_timeout_ms", "60000",
@@ -214,25 +258,40 @@ http_start(const struct http_config *cfg, struct vm *vm, char *err,
         NULL, NULL,
     };
 
+    /* The "s" suffix makes the port TLS-only: plain HTTP to it fails the
+     * handshake instead of being served in the clear. */
+    snprintf(ports, sizeof(ports), "%s%s", cfg->listen, cfg->tls ? "s" : "");
+    if (cfg->tls != NULL && mg_check_feature(MG_FEATURES_TLS) == 0) {
+        snprintf(err, errlen, "this civetweb was built without TLS");
+        return NULL;
+    }
     if ((srv = calloc(1, sizeof(*srv))) == NULL) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     srv->vm = vm;
     srv->max_body = cfg->max_body;
+    srv->max_headers = cfg->max_headers;
+    srv->tls = cfg->tls;
     snprintf(threads, sizeof(threads), "%d", cfg->threads);
+    snprintf(queue, sizeof(queue), "%d", cfg->queue);
+    snprintf(header_bytes, sizeof(header_bytes), "%ld", cfg->max_header_bytes);
     snprintf(timeout, sizeof(timeout), "%ld", cfg->request_timeout_ms);
 
     memset(&callbacks, 0, sizeof(callbacks));
     callbacks.log_message = http_log;
+    callbacks.http_error = http_error;
+    if (cfg->tls != NULL)
+        callbacks.init_ssl = http_init_tls;
     memset(&init, 0, sizeof(init));
     init.callbacks = &callbacks;
+    init.user_data = srv;
     init.configuration_options = options;
     memset(&error, 0, sizeof(error));
     error.text = err;
     error.text_buffer_size = errlen;
 
-    mg_init_library(0);
+    mg_init_library(cfg->tls != NULL ? MG_FEATURES_TLS : 0);
     srv->ctx = mg_start2(&init, &error);
     if (srv->ctx == NULL) {
         if (err[0] == '\0')

@@ -7,12 +7,17 @@
 
 struct vm;
 struct http_server;
+struct tls_identity;
 
 struct http_config {
     const char *listen; /* "HOST:PORT"; port 0 picks a free one */
-    int threads;
+    int threads;        /* workers: at most this many connections at once */
+    int queue;          /* accepted connections waiting for a worker */
     size_t max_body;
+    long max_header_bytes; /* request line and headers together */
+    int max_headers;       /* header fields, below civetweb's MG_MAX_HEADERS */
     long request_timeout_ms;
+    const struct tls_identity *tls; /* serve https with it, or NULL */
 };
 
 /* Starts listening. On failure returns NULL with a reason in err. */

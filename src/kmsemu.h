@@ -19,6 +19,10 @@
 #define KMS_DEFAULT_THREADS 64
 #define KMS_DEFAULT_MAX_BODY (1024 * 1024)
 #define KMS_DEFAULT_SCRIPT_MS 1000
+#define KMS_DEFAULT_QUEUE 128
+#define KMS_DEFAULT_HEADER_BYTES 16384
+#define KMS_DEFAULT_MAX_HEADERS 63 /* civetweb keeps at most 64 */
+#define KMS_DEFAULT_REQUEST_TIMEOUT_MS 30000
 
 /* Registry field (milliseconds, a number) where the Lua binding records
  * time spent in slow cryptography, key generation above all (RSA-4096

@@ -6,6 +6,7 @@
  * ever sees them, and shutdown runs in ordinary code, not a handler. */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "http.h"
 #include "kmsemu.h"
+#include "tls.h"
 #include "vm.h"
 
 struct options {
@@ -22,11 +24,17 @@ struct options {
     const char *scenario;
     const char *lua_dir;
     int threads;
+    long queue;
     long max_body;
+    long max_header_bytes;
+    long max_headers;
     long script_ms;
     long request_timeout_ms;
     const char *admin_token;
     const char *data_dir;
+    const char *tls_cert;
+    const char *tls_key;
+    const char *tls_self_signed;
 };
 
 static void
@@ -51,22 +59,45 @@ usage(FILE *out)
         "                          changes live in memory only)\n"
         "  --lua-dir DIR           where the kmsemu Lua modules live\n"
         "                          (default lua/ of this checkout)\n"
-        "  --threads N             HTTP worker threads; each keep-alive\n"
-        "                          client holds one (default %d)\n"
-        "  --max-body BYTES        largest request body accepted; larger\n"
-        "                          ones get 413 (default %d)\n"
-        "  --script-ms MS          Lua time budget per request (default %d)\n"
-        "  --request-timeout-ms MS time a client may take to send a\n"
-        "                          request (default 30000)\n"
+        "  --tls-cert FILE         serve https only, with this PEM\n"
+        "                          certificate (then any intermediates)\n"
+        "  --tls-key FILE          the PEM private key of --tls-cert\n"
+        "  --tls-self-signed FILE  serve https only, with a new self-signed\n"
+        "                          certificate for the listen address and\n"
+        "                          localhost, written to FILE for clients\n"
+        "                          to trust (the key stays in memory)\n"
+        "\n"
+        "Limits (a request over one is refused; the server goes on):\n"
+        "  --threads N             HTTP workers = connections served at\n"
+        "                          once; a keep-alive client holds one\n"
+        "                          (default %d)\n"
+        "  --queue N               accepted connections waiting for a\n"
+        "                          free worker; more wait in the kernel's\n"
+        "                          listen backlog (default %d)\n"
+        "  --max-body BYTES        largest request body, both dialects;\n"
+        "                          larger ones get 413 (default %d)\n"
+        "  --max-header-bytes N    request line and headers together;\n"
+        "                          larger ones get 431 (default %d)\n"
+        "  --max-headers N         header fields per request, at most 63;\n"
+        "                          more get 431 (default %d)\n"
+        "  --request-timeout-ms MS time a client may take to send one\n"
+        "                          request; a slower one is disconnected\n"
+        "                          (default %d)\n"
+        "  --script-ms MS          Lua time budget per request; a request\n"
+        "                          over it gets 500 (default %d)\n"
         "  --version               print the version and exit\n"
         "  --help                  print this help and exit\n"
         "\n"
         "Once it accepts connections it prints\n"
-        "  kmsemu listening on http://HOST:PORT\n"
+        "  kmsemu listening on http://HOST:PORT   (https:// with TLS)\n"
+        "and the scenario's test credentials. Nothing secret goes to\n"
+        "stderr: keys, plaintexts and signatures are never logged.\n"
         "SIGINT or SIGTERM stop it; the exit status is then 0. A scenario\n"
         "that does not load, a damaged log in --data-dir, or a --data-dir\n"
         "another kmsemu holds stops start-up with status 2.\n",
-        KMS_DEFAULT_LISTEN, KMS_DEFAULT_THREADS, KMS_DEFAULT_MAX_BODY,
+        KMS_DEFAULT_LISTEN, KMS_DEFAULT_THREADS, KMS_DEFAULT_QUEUE,
+        KMS_DEFAULT_MAX_BODY, KMS_DEFAULT_HEADER_BYTES,
+        KMS_DEFAULT_MAX_HEADERS, KMS_DEFAULT_REQUEST_TIMEOUT_MS,
         KMS_DEFAULT_SCRIPT_MS);
 }
 
@@ -120,6 +151,23 @@ parse_args(int argc, char **argv, struct options *o)
             o->data_dir = v;
         else if (strcmp(a, "--lua-dir") == 0)
             o->lua_dir = v;
+        else if (strcmp(a, "--tls-cert") == 0)
+            o->tls_cert = v;
+        else if (strcmp(a, "--tls-key") == 0)
+            o->tls_key = v;
+        else if (strcmp(a, "--tls-self-signed") == 0)
+            o->tls_self_signed = v;
+        else if (strcmp(a, "--queue") == 0) {
+            if (parse_long(a, v, 1, 65536, &o->queue) != 0)
+                return -1;
+        } else if (strcmp(a, "--max-header-bytes") == 0) {
+            if (parse_long(a, v, 1024, 1L << 20, &o->max_header_bytes) != 0)
+                return -1;
+        } else if (strcmp(a, "--max-headers") == 0) {
+            if (parse_long(a, v, 1, KMS_DEFAULT_MAX_HEADERS,
+                           &o->max_headers) != 0)
+                return -1;
+        }
         else if (strcmp(a, "--threads") == 0) {
             if (parse_long(a, v, 1, 1024, &n) != 0)
                 return -1;
@@ -138,7 +186,39 @@ parse_args(int argc, char **argv, struct options *o)
             return -1;
         }
     }
+    if ((o->tls_cert != NULL) != (o->tls_key != NULL) ||
+        (o->tls_cert != NULL && o->tls_self_signed != NULL)) {
+        fprintf(stderr, "kmsemu: give --tls-cert with --tls-key, or "
+                        "--tls-self-signed alone\n");
+        return -1;
+    }
     return 0;
+}
+
+/* The certificate and key https needs, when asked for; *id stays NULL
+ * for plain http. Returns 0, or -1 with a reason in err. */
+static int
+tls_setup(const struct options *o, struct tls_identity **id, char *err,
+          size_t errlen)
+{
+    const char *colon = strrchr(o->listen, ':');
+    char host[256];
+
+    *id = NULL;
+    if (o->tls_cert != NULL)
+        *id = tls_load(o->tls_cert, o->tls_key, err, errlen);
+    else if (o->tls_self_signed != NULL) {
+        /* "HOST:PORT" or "[v6]:PORT": the certificate names HOST. */
+        snprintf(host, sizeof(host), "%.*s",
+                 colon ? (int)(colon - o->listen) : 0, o->listen);
+        if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+            host[strlen(host) - 1] = '\0';
+            memmove(host, host + 1, strlen(host));
+        }
+        *id = tls_self_signed(host, o->tls_self_signed, err, errlen);
+    } else
+        return 0;
+    return *id != NULL ? 0 : -1;
 }
 
 /* The checkout kmsemu runs from: the parent of the binary's directory
@@ -170,9 +250,16 @@ int
 main(int argc, char **argv)
 {
     struct options o = {
-        KMS_DEFAULT_LISTEN, NULL, NULL, KMS_DEFAULT_THREADS,
-        KMS_DEFAULT_MAX_BODY, KMS_DEFAULT_SCRIPT_MS, 30000, NULL, NULL,
+        .listen = KMS_DEFAULT_LISTEN,
+        .threads = KMS_DEFAULT_THREADS,
+        .queue = KMS_DEFAULT_QUEUE,
+        .max_body = KMS_DEFAULT_MAX_BODY,
+        .max_header_bytes = KMS_DEFAULT_HEADER_BYTES,
+        .max_headers = KMS_DEFAULT_MAX_HEADERS,
+        .script_ms = KMS_DEFAULT_SCRIPT_MS,
+        .request_timeout_ms = KMS_DEFAULT_REQUEST_TIMEOUT_MS,
     };
+    struct tls_identity *tls = NULL;
     char root[PATH_MAX], lua_dir[PATH_MAX + 8], scenario[PATH_MAX + 32];
     char err[1024] = "", url[200];
     struct vm_config vc;
@@ -206,6 +293,12 @@ main(int argc, char **argv)
         o.scenario = scenario;
     }
 
+    /* Nearly every allocation happens under the one Lua lock, so per-thread
+     * malloc arenas buy no concurrency; they only spread the Lua heap and
+     * the request buffers over up to 8 arenas per core, each keeping its
+     * freed chunks, and RSS creeps up under a long load. */
+    mallopt(M_ARENA_MAX, 1);
+
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
@@ -227,16 +320,27 @@ main(int argc, char **argv)
         return 0;
     }
 
-    hc.listen = o.listen;
-    hc.threads = o.threads;
-    hc.max_body = (size_t)o.max_body;
-    hc.request_timeout_ms = o.request_timeout_ms;
-    if ((srv = http_start(&hc, vm, err, sizeof(err))) == NULL) {
+    if (tls_setup(&o, &tls, err, sizeof(err)) != 0) {
         fprintf(stderr, "kmsemu: %s\n", err);
         vm_destroy(vm);
         return 1;
     }
-    snprintf(url, sizeof(url), "http://%s", http_address(srv));
+    hc.listen = o.listen;
+    hc.threads = o.threads;
+    hc.queue = (int)o.queue;
+    hc.max_body = (size_t)o.max_body;
+    hc.max_header_bytes = o.max_header_bytes;
+    hc.max_headers = (int)o.max_headers;
+    hc.request_timeout_ms = o.request_timeout_ms;
+    hc.tls = tls;
+    if ((srv = http_start(&hc, vm, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "kmsemu: %s\n", err);
+        tls_free(tls);
+        vm_destroy(vm);
+        return 1;
+    }
+    snprintf(url, sizeof(url), "%s://%s", tls ? "https" : "http",
+             http_address(srv));
     printf("kmsemu listening on %s\n%s\n", url, vm_describe(vm, url));
     fflush(stdout);
 
@@ -246,6 +350,7 @@ main(int argc, char **argv)
     fprintf(stderr, "kmsemu: signal %d, stopping\n", sig);
 
     http_stop(srv);
+    tls_free(tls);
     vm_destroy(vm);
     return 0;
 }

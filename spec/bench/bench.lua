@@ -11,6 +11,8 @@
 -- BENCH_ONLY (a space-separated subset of: ops ready scale keygen rss).
 local client = require "support.client"
 local ops = require "bench.ops"
+local core = require "kmsemu.core"
+local fs = require "support.fs"
 
 local BUILD = os.getenv("BUILD") or "build"
 local BIN = BUILD .. "/kmsemu"
@@ -25,18 +27,7 @@ assert(os.execute("mkdir -p " .. TMP))
 
 local shortfalls = {}
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd))
-  local s = p:read("a")
-  p:close()
-  return s
-end
-
-local function write(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
+local sh, write = fs.sh, fs.write
 
 local function median(t)
   local s = {}

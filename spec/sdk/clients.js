@@ -53,18 +53,20 @@ const REQUEST_TIMEOUT_S = 15;
 // ---------------------------------------------------------------- Tencent
 
 /**
- * @param {{host:string, port:number}} server
+ * @param {{host:string, port:number, scheme?:string}} server
  * @param {object} [o]
  * @param {"POST"|"GET"} [o.reqMethod]
+ * @param {import("node:https").Agent} [o.agent] for https: whom to trust
  */
 function tencentClient(server, o = {}) {
   const t = fixtures.tencent;
   const httpProfile = {
     endpoint: `${server.host}:${server.port}`,
-    protocol: "http://",
+    protocol: `${server.scheme || "http"}://`,
     reqTimeout: REQUEST_TIMEOUT_S,
   };
   if (o.reqMethod) httpProfile.reqMethod = o.reqMethod;
+  if (o.agent) httpProfile.agent = o.agent;
   return new tencentcloud.kms.v20190118.Client({
     credential: {
       secretId: o.secretId || t.secretId,
@@ -225,7 +227,7 @@ function newHuaweiKmsClient(hcClient) {
 
 /**
  * @param {{url:string}} server
- * @param {object} [o] ak / sk / projectId overrides
+ * @param {object} [o] ak / sk / projectId overrides; httpsAgent for https
  */
 function huaweiClient(server, o = {}) {
   const h = fixtures.huawei;
@@ -236,7 +238,12 @@ function huaweiClient(server, o = {}) {
   return HuaweiKmsClient.newBuilder()
     .withCredential(credentials)
     .withEndpoint(server.url)
-    .withOptions({ axiosRequestConfig: { timeout: REQUEST_TIMEOUT_S * 1000 } })
+    .withOptions({
+      axiosRequestConfig: {
+        timeout: REQUEST_TIMEOUT_S * 1000,
+        ...(o.httpsAgent ? { httpsAgent: o.httpsAgent } : {}),
+      },
+    })
     .build();
 }
 

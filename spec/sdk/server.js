@@ -3,6 +3,7 @@
 //
 //   const srv = await startServer();          // scenarios/default.lua
 //   srv.url                                   // "http://127.0.0.1:41234"
+//                                             // (https:// with a TLS flag)
 //   const { code, signal } = await srv.stop(); // SIGTERM, waits for exit
 //
 // The binary is build/kmsemu under the repo root unless KMSEMU_BIN names
@@ -17,7 +18,7 @@ const fs = require("node:fs");
 const path = require("node:path");
 const fixtures = require("./fixtures");
 
-const READY_RE = /kmsemu listening on http:\/\/(\[[^\]]+\]|[^\s:/]+):(\d+)/;
+const READY_RE = /kmsemu listening on (https?):\/\/(\[[^\]]+\]|[^\s:/]+):(\d+)/;
 const DEFAULT_START_TIMEOUT_MS = Number(process.env.KMSEMU_START_TIMEOUT_MS) || 15000;
 const DEFAULT_STOP_TIMEOUT_MS = 10000;
 const KEEP_OUTPUT = 64 * 1024; // bytes of stdout/stderr kept for error messages
@@ -125,13 +126,15 @@ function startServer(opts = {}) {
       ready = true;
       settled = true;
       clearTimeout(timer);
-      const host = m[1];
-      const port = Number(m[2]);
+      const scheme = m[1];
+      const host = m[2];
+      const port = Number(m[3]);
       let stopping = null;
       resolve({
         host,
         port,
-        url: `http://${host}:${port}`,
+        scheme,
+        url: `${scheme}://${host}:${port}`,
         pid: child.pid,
         output: () => ({ stdout, stderr }),
         stop(stopTimeoutMs = DEFAULT_STOP_TIMEOUT_MS) {

@@ -2,19 +2,13 @@
 -- background, reads the address it announces, and stops it with a signal,
 -- recording its exit status. Requests go through curl, so the bytes on the
 -- wire are a real client's.
+local fs = require "support.fs"
+
 local M = {}
 
 M.BIN = os.getenv("KMSEMU_BIN") or "build/kmsemu"
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then
-    return nil
-  end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read = fs.read
 
 M.read = read
 
@@ -44,7 +38,7 @@ function M.start(args)
     :format(table.concat(argv, " "):gsub("'", "'\\''"), s.out, s.err, dir, s.status))
   for _ = 1, 200 do
     local out = read(s.out) or ""
-    s.url = out:match("kmsemu listening on (http://[%d.]+:%d+)")
+    s.url = out:match("kmsemu listening on (https?://[%d.]+:%d+)")
     if s.url or read(s.status) then
       break
     end

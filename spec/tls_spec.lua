@@ -1,0 +1,142 @@
+-- https: a self-signed certificate kmsemu makes and writes out, and a
+-- certificate and key given as files. Both dialects answer over TLS to a
+-- client that trusts exactly that certificate; plain http to a TLS port
+-- gets no HTTP answer at all.
+local client = require "support.client"
+local server = require "support.server"
+
+local function tmpdir()
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p " .. dir))
+  return dir
+end
+
+local function sh(cmd)
+  local p = io.popen(cmd .. " 2>&1; echo \"status=$?\"")
+  local out = p:read("a")
+  p:close()
+  return tonumber(out:match("status=(%d+)\n$")), out
+end
+
+-- One signed request of each dialect, sent with curl trusting `ca`.
+local function both_dialects(s, ca)
+  local host = s.url:match("^https://(.*)$")
+  local reqs = {
+    tencent = client.tencent { action = "GenerateDataKey", host = host,
+      params = { KeyId = "23e80852-1e38-11e9-b129-5cb9019b4b01", KeySpec = "AES_256" } },
+    huawei = client.huawei { action = "create-datakey", host = host,
+      body = { key_id = "0d0466b0-e727-4d9c-b35d-f84bb474a37f" } },
+  }
+  for name, req in pairs(reqs) do
+    local status, _, body = server.send(s, req, { "--cacert", ca })
+    assert.are.equal(200, status, name .. ": " .. tostring(body))
+    local r = client.json { body = body }
+    assert.is_string(name == "tencent" and r.Response.Plaintext or r.plain_text, name)
+  end
+end
+
+describe("--tls-self-signed #http #tls", function()
+  local s, dir, cert
+
+  lazy_setup(function()
+    dir = tmpdir()
+    cert = dir .. "/kmsemu.pem"
+    s = server.start { "--tls-self-signed", cert }
+    assert.is_string(s.url, "the binary did not announce its address")
+  end)
+
+  lazy_teardown(function()
+    assert.are.equal(0, server.stop(s))
+    os.execute("rm -rf " .. dir)
+  end)
+
+  it("announces an https URL and writes the certificate alone, mode 0600", function()
+    assert.matches("^https://127%.0%.0%.1:%d+$", s.url)
+    local _, mode = sh("stat -c %a " .. cert)
+    assert.matches("^600\n", mode)
+    local f = assert(io.open(cert))
+    local pem = f:read("a")
+    f:close()
+    assert.matches("^%-%-%-%-%-BEGIN CERTIFICATE%-%-%-%-%-\n", pem)
+    assert.is_nil(pem:find("PRIVATE KEY", 1, true), "the key must never be written out")
+  end)
+
+  it("names the listen address and localhost in subjectAltName", function()
+    local status, text = sh("openssl x509 -noout -ext subjectAltName -in " .. cert)
+    assert.are.equal(0, status, text)
+    assert.matches("IP Address:127%.0%.0%.1", text)
+    assert.matches("DNS:localhost", text)
+    local port = s.url:match(":(%d+)$")
+    local code = sh(("curl -sf -o /dev/null --cacert %s https://localhost:%s/"):format(cert, port))
+    assert.are.equal(0, code, "a client dialling localhost must accept the certificate")
+  end)
+
+  it("serves both dialects to a client that trusts the written certificate", function()
+    both_dialects(s, cert)
+  end)
+
+  it("is refused by a client that does not trust it", function()
+    local code = sh(("curl -s -o /dev/null %s/"):format(s.url))
+    assert.are.equal(60, code, "curl: peer certificate cannot be authenticated")
+  end)
+
+  it("gives plain http no HTTP answer, then goes on serving https", function()
+    local code, out = sh(("curl -s -o /dev/null -w '%%{http_code}' --max-time 5 %s/")
+      :format(s.url:gsub("^https", "http")))
+    assert.are.equal(52, code, "curl: empty reply from server; got " .. out)
+    assert.matches("^000", out)
+    assert.are.equal(0, (sh(("curl -sf -o /dev/null --cacert %s %s/"):format(cert, s.url))))
+  end)
+end)
+
+describe("--tls-cert and --tls-key #http #tls", function()
+  local dir
+
+  lazy_setup(function()
+    dir = tmpdir()
+    -- An RSA certificate this time, made as an operator would make one.
+    for _, name in ipairs { "a", "b" } do
+      local status, out = sh(("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=kmsemu"
+        .. " -addext subjectAltName=IP:127.0.0.1 -keyout %s/%s.key -out %s/%s.crt"):format(dir, name, dir, name))
+      assert.are.equal(0, status, out)
+    end
+  end)
+
+  lazy_teardown(function()
+    os.execute("rm -rf " .. dir)
+  end)
+
+  it("serves both dialects with the given certificate", function()
+    local s = server.start { "--tls-cert", dir .. "/a.crt", "--tls-key", dir .. "/a.key" }
+    assert.matches("^https://", s.url)
+    both_dialects(s, dir .. "/a.crt")
+    local code = sh(("curl -s -o /dev/null --cacert %s/b.crt %s/"):format(dir, s.url))
+    assert.are.equal(60, code, "another certificate must not be accepted")
+    assert.are.equal(0, server.stop(s))
+  end)
+
+  local refusals = {
+    { "a key that is not the certificate's", { "--tls-cert", "a.crt", "--tls-key", "b.key" }, 1,
+      "b.key does not hold the key of" },
+    { "a missing certificate", { "--tls-cert", "none.crt", "--tls-key", "a.key" }, 1,
+      "cannot read a PEM certificate from" },
+    { "--tls-cert without --tls-key", { "--tls-cert", "a.crt" }, 2, "--tls-cert with --tls-key" },
+    { "both kinds at once", { "--tls-cert", "a.crt", "--tls-key", "a.key", "--tls-self-signed", "c.pem" }, 2,
+      "--tls-self-signed alone" },
+  }
+  for _, r in ipairs(refusals) do
+    it("refuses to start with " .. r[1], function()
+      local args = {}
+      for i, a in ipairs(r[2]) do
+        args[i] = a:match("^%-%-") and a or dir .. "/" .. a
+      end
+      local s = server.start(args)
+      local status, err = server.wait(s)
+      server.stop(s)
+      assert.is_nil(s.url)
+      assert.are.equal(r[3], status)
+      assert.is_truthy(err:find(r[4], 1, true), err)
+    end)
+  end
+end)
