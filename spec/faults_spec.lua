@@ -13,18 +13,7 @@ local function start(path)
   assert(kmsemu.start { scenario = path } == nil)
 end
 
--- Writes a scenario to a temporary file: the shipped errors scenario's
--- credentials and keys followed by `extra`.
-local function scenario_with(extra)
-  local f = assert(io.open("scenarios/faults/throttling.lua", "rb"))
-  local base = f:read("a"):gsub("\nfault {.-}\n", "\n")
-  f:close()
-  local path = os.tmpname()
-  f = assert(io.open(path, "wb"))
-  f:write(base, "\n", extra, "\n")
-  f:close()
-  return path
-end
+local scenario_with = require("support.scenario_file").with
 
 -- Sends a signed request with extra (unsigned) headers through the router.
 local function send(req, headers)
@@ -290,6 +279,66 @@ describe("seeded probability (scenarios/faults/flaky.lua)", function()
   end)
 end)
 
+describe("token-bucket throttling (scenarios/faults/throttling.lua)", function()
+  before_each(function() start("scenarios/faults/throttling.lua") end)
+
+  it("lets a burst through, then answers each dialect's throttling error", function()
+    for _ = 1, 3 do
+      assert.are.equal("ok", tc_code("GenerateRandom", { NumberOfBytes = 16 }))
+      assert.are.equal(200, (hw("gen-random", { random_data_length = "128" })))
+    end
+    assert.are.equal("RequestLimitExceeded", tc_code("GenerateRandom", { NumberOfBytes = 16 }))
+    local status, body, res = hw("gen-random", { random_data_length = "128" })
+    assert.are.equal(429, status)
+    assert.are.equal("APIGW.0308", body.error_code)
+    assert.are.equal("1", res.headers["Retry-After"])
+  end)
+
+  it("refills at its rate", function()
+    for _ = 1, 3 do
+      tc_code("GenerateRandom", { NumberOfBytes = 16 })
+    end
+    assert.are.equal("RequestLimitExceeded", tc_code("GenerateRandom", { NumberOfBytes = 16 }))
+    os.execute("sleep 0.6") -- 2 a second: one token back
+    assert.are.equal("ok", tc_code("GenerateRandom", { NumberOfBytes = 16 }))
+  end)
+end)
+
+describe("connection faults (scenarios/faults/connection.lua)", function()
+  before_each(function() start("scenarios/faults/connection.lua") end)
+
+  it("asks the C core for a reset or a close before any byte", function()
+    local _, res = tc("GenerateDataKey", { KeyId = TC_KEY, KeySpec = "AES_256" })
+    assert.is_nil(res.after)
+    res = send(client.tencent { action = "DescribeKey", params = { KeyId = TC_KEY } })
+    assert.are.same({ true, "", "reset" }, { res.raw, res.body, res.after })
+    res = send(client.tencent { action = "GenerateRandom", params = { NumberOfBytes = 8 } })
+    assert.are.same({ true, "", "close" }, { res.raw, res.body, res.after })
+  end)
+
+  it("truncates after half the body, or cuts the JSON itself", function()
+    local res = send(client.tencent { action = "ListKeys", params = {} })
+    assert.are.equal("close", res.after)
+    assert.are.equal(#res.body // 2, res.body_limit)
+    res = send(client.tencent { action = "GetServiceStatus", params = {} })
+    assert.is_nil(res.after)
+    assert.has_error(function() cjson.decode(res.body) end)
+  end)
+
+  it("draws garbage from the seed, drips, hangs", function()
+    local res = send(client.tencent { action = "DescribeKeys", params = { KeyIds = { TC_KEY } } })
+    assert.are.equal(64, #res.body)
+    assert.is_true(res.raw)
+    start("scenarios/faults/connection.lua")
+    local again = send(client.tencent { action = "DescribeKeys", params = { KeyIds = { TC_KEY } } })
+    assert.are.equal(res.body, again.body)
+    res = send(client.tencent { action = "Encrypt", params = { KeyId = TC_KEY, Plaintext = "aGk=" } })
+    assert.are.same({ bytes = 64, every_ms = 20 }, res.drip)
+    res = send(client.tencent { action = "GetKeyRotationStatus", params = { KeyId = TC_KEY } })
+    assert.are.same({ "hang", 10000 }, { res.after, res.hang_ms })
+  end)
+end)
+
 describe("fault declarations", function()
   local bad = {
     { 'fault { action = "encrypt", colour = "red", error = "internal" }', "unknown field 'colour'" },
@@ -304,6 +353,12 @@ describe("fault declarations", function()
     { 'fault { header = { x = 1 }, error = "internal" }', "fault.header must be a table" },
     { 'fault { state = "frozen" }', "'frozen' is not a key state" },
     { 'fault { after = 2, error = "internal" }', "after goes with times" },
+    { 'fault { connection = "explode" }', "fault.connection must be one of" },
+    { 'fault { connection = { effect = "drip", speed = 3 } }', "'speed' is not a non-negative integer" },
+    { 'fault { rate = 0 }', "fault.rate must be a positive number" },
+    { 'fault { rate = 5, nth = 2 }', "does not combine with nth" },
+    { 'fault { rate = 5, burst = 0.5 }', "fault.burst must be a positive integer" },
+    { 'fault { burst = 3, error = "internal" }', "fault.burst goes with rate" },
     { 'on("azure", "encrypt", function() end)', "on: the dialect must be" },
     { 'fault { id = "a", error = "internal" }\nfault { id = "a", error = "internal" }', "duplicate id 'a'" },
   }

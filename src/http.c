@@ -4,9 +4,14 @@
  * meets the client's delayed ACK and costs ~40 ms per keep-alive request. */
 #include "http.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +31,7 @@ struct http_server {
     size_t max_body;
     int max_headers;
     const struct tls_identity *tls;
+    atomic_int stopping; /* set by http_stop: hangs and drips end */
     char address[160];
 };
 
@@ -125,6 +131,138 @@ http_sleep_ms(long ms)
         ;
 }
 
+/* Writes the response: at once, or in slow pieces when a fault asks for a
+ * drip (a client gone meanwhile ends it). */
+static void
+http_send(struct http_server *srv, struct mg_connection *conn,
+          const struct kms_response *res)
+{
+    size_t off = 0, n;
+
+    if (res->drip_bytes == 0) {
+        mg_write(conn, res->wire, res->send_len);
+        return;
+    }
+    while (off < res->send_len && !srv->stopping) {
+        n = res->send_len - off;
+        if (n > res->drip_bytes)
+            n = res->drip_bytes;
+        if (mg_write(conn, res->wire + off, n) <= 0)
+            return;
+        off += n;
+        if (off < res->send_len)
+            http_sleep_ms(res->drip_ms);
+    }
+}
+
+static int
+http_port_of(const struct sockaddr_storage *sa)
+{
+    if (sa->ss_family == AF_INET)
+        return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+    if (sa->ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+    return -1;
+}
+
+/* civetweb may write an IPv4 client of a dual-stack socket either way. */
+static int
+http_same_host(const char *a, const char *b)
+{
+    static const char mapped[] = "::ffff:";
+    size_t n = sizeof(mapped) - 1;
+
+    if (strncasecmp(a, mapped, n) == 0)
+        a += n;
+    if (strncasecmp(b, mapped, n) == 0)
+        b += n;
+    return strcmp(a, b) == 0;
+}
+
+/* civetweb hides a connection's socket, and resetting or half-closing one
+ * needs it. The socket is the one whose peer is this request's client and
+ * whose local port is ours: a TCP 4-tuple names one socket. Only faults
+ * take this path, so a walk over the process's descriptors is cheap
+ * enough. Returns -1 when none matches. */
+static int
+http_socket_of(const struct mg_request_info *ri)
+{
+    struct sockaddr_storage peer, self;
+    socklen_t len;
+    struct dirent *de;
+    DIR *dir;
+    char host[NI_MAXHOST], port[NI_MAXSERV], want[16];
+    int fd, found = -1;
+
+    if ((dir = opendir("/proc/self/fd")) == NULL)
+        return -1;
+    snprintf(want, sizeof(want), "%d", ri->remote_port);
+    while (found < 0 && (de = readdir(dir)) != NULL) {
+        fd = atoi(de->d_name);
+        len = sizeof(peer);
+        if (fd <= 2 || getpeername(fd, (struct sockaddr *)&peer, &len) != 0)
+            continue;
+        if (getnameinfo((struct sockaddr *)&peer, len, host, sizeof(host),
+                        port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV))
+            continue;
+        if (strcmp(port, want) != 0 || !http_same_host(host, ri->remote_addr))
+            continue;
+        len = sizeof(self);
+        if (getsockname(fd, (struct sockaddr *)&self, &len) == 0 &&
+            http_port_of(&self) == ri->server_port)
+            found = fd;
+    }
+    closedir(dir);
+    return found;
+}
+
+/* Waits until the client closes its side, the wait runs out or the server
+ * stops, whichever comes first. */
+static void
+http_hang(struct http_server *srv, int fd, long ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
+    char scrap[512];
+    long waited = 0;
+
+    while (waited < ms && !srv->stopping) {
+        if (poll(&p, 1, 100) > 0) {
+            if ((p.revents & (POLLRDHUP | POLLHUP | POLLERR)) ||
+                recv(fd, scrap, sizeof(scrap), MSG_DONTWAIT) <= 0)
+                return;
+        }
+        waited += 100;
+    }
+}
+
+/* Carries out what a fault asked for once the bytes are out. The socket
+ * stays open for civetweb to close: a reset disconnects it (connect to
+ * AF_UNSPEC makes Linux send RST), a close shuts both directions (FIN),
+ * and civetweb, finding the socket at end of stream, then lets it go. */
+static void
+http_disconnect(struct http_server *srv, struct mg_connection *conn,
+                const struct kms_response *res)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    struct linger abortive = {1, 0};
+    struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+    int fd = http_socket_of(ri);
+
+    if (fd < 0) {
+        fprintf(stderr, "kmsemu: http: no socket found for a connection "
+                        "fault; the connection is left as it is\n");
+        return;
+    }
+    if (res->after == KMS_AFTER_HANG)
+        http_hang(srv, fd, res->hang_ms > 0 ? res->hang_ms : 600000);
+    if (res->after == KMS_AFTER_RESET) {
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof(abortive));
+        if (connect(fd, &unspec, sizeof(unspec)) == 0)
+            return;
+    }
+    shutdown(fd, SHUT_RDWR);
+}
+
 static int
 http_handle(struct mg_connection *conn, void *cbdata)
 {
@@ -172,7 +310,9 @@ http_handle(struct mg_connection *conn, void *cbdata)
     if (res.delay_ms > 0)
         http_sleep_ms(res.delay_ms);
     if (res.wire != NULL)
-        mg_write(conn, res.wire, res.wire_len);
+        http_send(srv, conn, &res);
+    if (res.after != KMS_AFTER_KEEP)
+        http_disconnect(srv, conn, &res);
     free(res.wire);
     return res.status ? res.status : 500;
 }
@@ -352,6 +492,7 @@ http_stop(struct http_server *srv)
 
     if (srv == NULL)
         return;
+    atomic_store(&srv->stopping, 1);
     woken = pthread_create(&waker, NULL, http_wake, srv->address) == 0;
     mg_stop(srv->ctx);
     if (woken)

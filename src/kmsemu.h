@@ -65,6 +65,16 @@ struct kms_request {
     int keep_alive; /* the response says "Connection: close" when 0 */
 };
 
+/* What becomes of the connection once a response has been sent. The
+ * fault-injection side of the VM asks for these; the HTTP layer carries
+ * them out, since only it holds the socket. */
+enum kms_after {
+    KMS_AFTER_KEEP,  /* the usual: keep-alive or close as HTTP says */
+    KMS_AFTER_CLOSE, /* FIN: the client reads end of stream */
+    KMS_AFTER_RESET, /* RST: the client's read or write fails */
+    KMS_AFTER_HANG   /* send nothing more and wait for the client to leave */
+};
+
 /* What the VM hands back. `wire` is the complete HTTP response (status line,
  * headers, body), built once so that it goes out in a single write; it is
  * malloc'd and freed by the HTTP layer. */
@@ -72,7 +82,12 @@ struct kms_response {
     int status;
     char *wire;
     size_t wire_len;
-    long delay_ms; /* slept by the HTTP layer, outside the Lua lock */
+    long delay_ms;    /* slept by the HTTP layer, outside the Lua lock */
+    size_t send_len;  /* bytes of wire to send: wire_len unless cut short */
+    size_t drip_bytes; /* 0: one write; else pieces of this many bytes, */
+    long drip_ms;     /* ... drip_ms apart */
+    enum kms_after after;
+    long hang_ms;     /* longest wait of KMS_AFTER_HANG */
 };
 
 #endif /* KMS_KMSEMU_H */

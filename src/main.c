@@ -43,6 +43,8 @@ usage(FILE *out)
     fprintf(out,
         "Usage: kmsemu [options]\n"
         "       kmsemu check FILE [options]   load a scenario, report, exit\n"
+        "       kmsemu run FILE [options]     load a scenario, run its step{}s,\n"
+        "                                     exit 1 if an expectation fails\n"
         "A local emulator of Huawei Cloud KMS and Tencent Cloud KMS.\n"
         "\n"
         "  --listen HOST:PORT      address to listen on (default %s);\n"
@@ -268,12 +270,14 @@ main(int argc, char **argv)
     struct vm *vm;
     sigset_t stop;
     const char *check = NULL;
-    int rc, sig;
+    int rc, sig, run = 0;
 
-    /* kmsemu check FILE [options]: load the scenario, serve nothing. */
-    if (argc > 1 && strcmp(argv[1], "check") == 0) {
+    /* kmsemu check FILE [options]: load the scenario, serve nothing.
+     * kmsemu run FILE [options]: load it and run its steps in-process. */
+    if (argc > 1 && (strcmp(argv[1], "check") == 0 || strcmp(argv[1], "run") == 0)) {
+        run = strcmp(argv[1], "run") == 0;
         if (argc < 3) {
-            fprintf(stderr, "kmsemu: usage: kmsemu check FILE [options]\n");
+            fprintf(stderr, "kmsemu: usage: kmsemu %s FILE [options]\n", argv[1]);
             return 2;
         }
         check = argv[2];
@@ -313,6 +317,11 @@ main(int argc, char **argv)
     if ((vm = vm_create(&vc, err, sizeof(err))) == NULL) {
         fprintf(stderr, "kmsemu: %s\n", err);
         return 2;
+    }
+    if (check != NULL && run) {
+        rc = vm_run_steps(vm, 600000);
+        vm_destroy(vm);
+        return rc == 0 ? 0 : rc < 0 ? 2 : 1;
     }
     if (check != NULL) {
         printf("%s: ok\n", check);

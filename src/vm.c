@@ -510,6 +510,28 @@ vm_describe(struct vm *vm, const char *url)
     return text;
 }
 
+int
+vm_run_steps(struct vm *vm, long budget_ms)
+{
+    lua_State *L = vm->L;
+    int failures = -1;
+
+    pthread_mutex_lock(&vm->lock);
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "kmsemu");
+    if (vm_pcall(vm, 1, vm->script_ms) == LUA_OK) {
+        lua_getfield(L, -1, "run");
+        if (vm_pcall(vm, 0, budget_ms) == LUA_OK && lua_isinteger(L, -1))
+            failures = (int)lua_tointeger(L, -1);
+    }
+    if (failures < 0)
+        fprintf(stderr, "kmsemu: run: %s\n",
+                lua_isstring(L, -1) ? lua_tostring(L, -1) : "no result");
+    lua_settop(L, 0);
+    pthread_mutex_unlock(&vm->lock);
+    return failures;
+}
+
 void
 vm_destroy(struct vm *vm)
 {
@@ -646,19 +668,70 @@ vm_plain(struct kms_response *res, int status, const char *msg, int keep_alive)
     res->delay_ms = 0;
     res->wire = malloc((size_t)(nh + nb));
     res->wire_len = res->wire ? (size_t)(nh + nb) : 0;
+    res->send_len = res->wire_len;
+    res->drip_bytes = 0;
+    res->after = KMS_AFTER_KEEP;
     if (res->wire != NULL) {
         memcpy(res->wire, head, (size_t)nh);
         memcpy(res->wire + nh, body, (size_t)nb);
     }
 }
 
-/* Turns the response table at the top of the stack into bytes. */
+static long
+vm_field_integer(lua_State *L, int t, const char *name, long dflt)
+{
+    long v;
+
+    lua_getfield(L, t, name);
+    v = lua_isinteger(L, -1) ? (long)lua_tointeger(L, -1) : dflt;
+    lua_pop(L, 1);
+    return v < 0 ? dflt : v;
+}
+
+/* The connection effects a response table may ask for, the vocabulary of
+ * fault injection: `body_limit` sends only that many bytes of the body,
+ * `drip = {bytes =, every_ms =}` sends the response in slow pieces, and
+ * `after` ("close", "reset", "hang" with `hang_ms`) decides the connection's
+ * fate once the bytes are out. head_len is where the body starts. */
+static void
+vm_connection(lua_State *L, int t, size_t head_len, struct kms_response *res)
+{
+    const char *after;
+    long limit;
+
+    t = lua_absindex(L, t);
+    res->send_len = res->wire_len;
+    limit = vm_field_integer(L, t, "body_limit", -1);
+    if (limit >= 0 && head_len + (size_t)limit < res->wire_len)
+        res->send_len = head_len + (size_t)limit;
+    lua_getfield(L, t, "drip");
+    if (lua_istable(L, -1)) {
+        res->drip_bytes = (size_t)vm_field_integer(L, -1, "bytes", 1);
+        res->drip_ms = vm_field_integer(L, -1, "every_ms", 0);
+        if (res->drip_bytes == 0)
+            res->drip_bytes = 1;
+    }
+    lua_getfield(L, t, "after");
+    after = lua_tostring(L, -1);
+    res->after = KMS_AFTER_KEEP;
+    if (after != NULL && strcmp(after, "close") == 0)
+        res->after = KMS_AFTER_CLOSE;
+    else if (after != NULL && strcmp(after, "reset") == 0)
+        res->after = KMS_AFTER_RESET;
+    else if (after != NULL && strcmp(after, "hang") == 0)
+        res->after = KMS_AFTER_HANG;
+    res->hang_ms = vm_field_integer(L, t, "hang_ms", 0);
+    lua_pop(L, 2);
+}
+
+/* Turns the response table at the top of the stack into bytes. A table
+ * with `raw = true` is its body alone, sent without any HTTP framing. */
 static int
 vm_wire(lua_State *L, const struct kms_request *req, struct kms_response *res)
 {
     struct vm_buf b = {0};
     const char *body;
-    size_t body_len;
+    size_t body_len, head_len;
     char num[32];
     int status;
 
@@ -674,6 +747,19 @@ vm_wire(lua_State *L, const struct kms_request *req, struct kms_response *res)
         lua_pop(L, 3);
         return -1;
     }
+    lua_getfield(L, -4, "raw");
+    if (lua_toboolean(L, -1)) {
+        lua_pop(L, 1);
+        if (vm_put(&b, body, body_len) != 0)
+            goto oom;
+        res->wire = b.p;
+        res->wire_len = b.len;
+        res->status = status;
+        vm_connection(L, -4, 0, res);
+        lua_pop(L, 3);
+        return 0;
+    }
+    lua_pop(L, 1);
     snprintf(num, sizeof(num), "%d", status);
     if (vm_putf(&b, "HTTP/1.1 %s %s\r\n", num, vm_reason(status)) != 0)
         goto oom;
@@ -692,12 +778,16 @@ vm_wire(lua_State *L, const struct kms_request *req, struct kms_response *res)
     snprintf(num, sizeof(num), "%zu", body_len);
     if (vm_putf(&b, "Content-Length: %s\r\n%s", num,
                 req->keep_alive ? "" : "Connection: close\r\n") != 0 ||
-        vm_put(&b, "\r\n", 2) != 0 || vm_put(&b, body, body_len) != 0)
+        vm_put(&b, "\r\n", 2) != 0)
         goto oom;
-    lua_pop(L, 3);
+    head_len = b.len;
+    if (vm_put(&b, body, body_len) != 0)
+        goto oom;
     res->status = status;
     res->wire = b.p;
     res->wire_len = b.len;
+    vm_connection(L, -4, head_len, res);
+    lua_pop(L, 3);
     return 0;
 oom:
     free(b.p);

@@ -36,6 +36,11 @@ void vm_dispatch(struct vm *vm, const struct kms_request *req,
  * static buffer; "" when the Lua side has nothing to say. */
 const char *vm_describe(struct vm *vm, const char *url);
 
+/* Runs the scenario's step{} declarations (kmsemu run): each step's
+ * requests and answers go to stdout. Returns how many steps failed, or
+ * -1 when the run itself could not happen. budget_ms bounds the whole. */
+int vm_run_steps(struct vm *vm, long budget_ms);
+
 void vm_destroy(struct vm *vm);
 
 #endif /* KMS_VM_H */

@@ -6,6 +6,7 @@
 -- Faults run in the router under the Lua lock; a delay is only returned as
 -- a decision (delay_ms) that the C core sleeps after unlocking.
 local actions = require "kmsemu.actions"
+local core = require "kmsemu.core"
 local call_info = require "kmsemu.call"
 local errors = require "kmsemu.errors"
 local huawei_errors = require "kmsemu.dialect.huawei.errors"
@@ -19,7 +20,19 @@ M.FIELDS = {
   id = true, dialect = true, action = true, key_id = true, when = true, window = true,
   header = true, param = true,
   nth = true, first = true, every = true, times = true, after = true, probability = true,
-  error = true, delay_ms = true, state = true,
+  error = true, delay_ms = true, state = true, connection = true, rate = true, burst = true,
+}
+
+-- What a connection fault does to the answer, in the C core's terms (see
+-- src/kmsemu.h): what is sent, how, and the socket's fate afterwards.
+M.CONNECTION = {
+  reset = true,     -- RST before any byte of the answer
+  close = true,     -- FIN before any byte of the answer
+  truncate = true,  -- the head and part of the body (`bytes`, default half), then FIN
+  malformed = true, -- a complete answer whose JSON body is cut short
+  garbage = true,   -- `bytes` (default 256) seeded random bytes, then FIN
+  drip = true,      -- the whole answer, `bytes` (default 1) every `every_ms` (default 100)
+  hang = true,      -- nothing, until the client leaves or `ms` (default 600000) pass
 }
 
 local TRIGGERS = { "nth", "first", "every", "times", "probability" }
@@ -93,6 +106,42 @@ local function check_error(f)
   end
 end
 
+-- connection = "reset" or { effect = "drip", bytes = 8, every_ms = 50 }.
+local function check_connection(c)
+  if c == nil or M.CONNECTION[c] then
+    return nil
+  end
+  if type(c) ~= "table" or not M.CONNECTION[c.effect] then
+    return "fault.connection must be one of reset, close, truncate, malformed, garbage, drip, hang"
+      .. " (or a table with effect = one of them)"
+  end
+  for k, v in pairs(c) do
+    if k ~= "effect" and not ((k == "bytes" or k == "every_ms" or k == "ms")
+        and math.type(v) == "integer" and v >= 0) then
+      return ("fault.connection: '%s' is not a non-negative integer option (bytes, every_ms, ms)")
+        :format(tostring(k))
+    end
+  end
+end
+
+-- A token bucket: `rate` calls a second, bursts of up to `burst`.
+local function check_rate(f)
+  if f.rate == nil then
+    return f.burst ~= nil and "fault.burst goes with rate" or nil
+  end
+  if type(f.rate) ~= "number" or f.rate <= 0 then
+    return "fault.rate must be a positive number of calls per second"
+  end
+  if f.burst ~= nil and (math.type(f.burst) ~= "integer" or f.burst < 1) then
+    return "fault.burst must be a positive integer"
+  end
+  for _, t in ipairs(TRIGGERS) do
+    if f[t] ~= nil then
+      return ("fault: rate is a trigger of its own; it does not combine with %s"):format(t)
+    end
+  end
+end
+
 local function is_lognormal(d)
   return type(d) == "table" and d[1] == nil and type(d.median) == "number" and d.median > 0
     and type(d.sigma) == "number" and d.sigma >= 0
@@ -149,10 +198,12 @@ function M.check(f)
   if f.state ~= nil and not keystore.STATES[f.state] then
     return ("fault.state '%s' is not a key state"):format(tostring(f.state))
   end
-  if f.error == nil and f.delay_ms == nil and f.state == nil then
-    return "fault needs an effect: error, delay_ms or state"
+  if f.error == nil and f.delay_ms == nil and f.state == nil and f.connection == nil
+      and f.rate == nil then
+    return "fault needs an effect: error, delay_ms, state, connection or rate"
   end
-  return check_trigger(f) or check_error(f) or check_delay(f.delay_ms)
+  return check_trigger(f) or check_rate(f) or check_error(f) or check_delay(f.delay_ms)
+    or check_connection(f.connection)
 end
 
 local Set = {}
@@ -179,6 +230,14 @@ function Set:add(f)
   local fault = { calls = 0, fired = 0 }
   for k, v in pairs(f) do
     fault[k] = v
+  end
+  if fault.rate then
+    fault.error = fault.error or "throttled"
+    fault.burst = fault.burst or math.max(1, math.ceil(fault.rate))
+    fault.buckets = {}
+  end
+  if type(fault.connection) == "string" then
+    fault.connection = { effect = fault.connection }
   end
   if fault.error and not M.NEUTRAL_ERRORS[fault.error] then
     fault.dialect = vendor_dialect(fault.error)
@@ -245,11 +304,34 @@ local function matches(self, f, call, req)
     and (f.when == nil or f.when(req) and true or false)
 end
 
--- Counts the call against the fault and says whether it fires now.
-local function triggered(self, f)
+-- Takes a token from the call's bucket (one per dialect and action).
+-- Returns false when there was one, else true and the seconds until the
+-- next, for Retry-After. Throttling follows real time, not the clock{}.
+local function throttled(f, call)
+  local name = call.dialect .. "\0" .. (call.action or "")
+  local now = core.clock() / 1000
+  local b = f.buckets[name]
+  if not b then
+    b = { tokens = f.burst, at = now }
+    f.buckets[name] = b
+  end
+  b.tokens = math.min(f.burst, b.tokens + (now - b.at) * f.rate)
+  b.at = now
+  if b.tokens >= 1 then
+    b.tokens = b.tokens - 1
+    return false
+  end
+  return true, math.max(1, math.ceil((1 - b.tokens) / f.rate))
+end
+
+-- Counts the call against the fault and says whether it fires now (and,
+-- for a rate, when the client may try again).
+local function triggered(self, f, call)
   f.calls = f.calls + 1
   local n = f.calls
-  if f.nth then
+  if f.rate then
+    return throttled(f, call)
+  elseif f.nth then
     return n == f.nth
   elseif f.first then
     return n <= f.first
@@ -281,9 +363,6 @@ local function set_state(world, call, state)
   end
 end
 
--- Runs every fault against one call, in declaration order. Returns what
--- fired: { ids = {...}, error = name|nil, delay_ms = n }. Every effect of
--- every fault that fires applies; the first error wins.
 -- A delay in ms drawn for one call: fixed, uniform in {min, max}, or
 -- lognormal around a median (a long tail, as real latency has), capped at
 -- max when given. The normal deviate comes from Box-Muller.
@@ -299,6 +378,10 @@ local function delay(rng, d)
   return d.max and math.min(ms, d.max) or ms
 end
 
+-- Runs every fault against one call, in declaration order. Returns what
+-- fired: { ids = {...}, error = name|nil, retry_after = s|nil,
+-- connection = {...}|nil, delay_ms = n }. Every effect of every fault that
+-- fires applies; the first error and the first connection effect win.
 local NONE = setmetatable({ ids = setmetatable({}, { __newindex = error }), delay_ms = 0 },
   { __newindex = error })
 
@@ -308,10 +391,17 @@ function Set:apply(world, call, req)
   end
   local out = { ids = {}, delay_ms = 0 }
   for _, f in ipairs(self.list) do
-    if matches(self, f, call, req) and triggered(self, f) then
+    local fires, retry_after = false, nil
+    if matches(self, f, call, req) then
+      fires, retry_after = triggered(self, f, call)
+    end
+    if fires then
       f.fired = f.fired + 1
       out.ids[#out.ids + 1] = f.id
-      out.error = out.error or f.error
+      if not out.error and f.error then
+        out.error, out.retry_after = f.error, retry_after
+      end
+      out.connection = out.connection or f.connection
       if f.state and call.key_id then
         set_state(world, call, f.state)
       end
@@ -321,13 +411,36 @@ function Set:apply(world, call, req)
   return out
 end
 
+-- Applies a connection fault to a finished answer; `rng` draws garbage.
+function M.connect(res, c, rng)
+  local e, body = c.effect, res.body
+  if e == "reset" or e == "close" or e == "hang" then
+    res.raw, res.body, res.after, res.hang_ms = true, "", e, c.ms
+  elseif e == "truncate" then
+    res.body_limit, res.after = math.min(c.bytes or #body // 2, #body), "close"
+  elseif e == "malformed" then
+    res.body = body:sub(1, math.max(1, #body // 2))
+  elseif e == "garbage" then
+    local bytes = {}
+    for i = 1, c.bytes or 256 do
+      bytes[i] = string.char(rng:int(0, 255))
+    end
+    res.raw, res.body, res.after = true, table.concat(bytes), "close"
+  elseif e == "drip" then
+    res.drip = { bytes = c.bytes or 1, every_ms = c.every_ms or 100 }
+  end
+  return res
+end
+
 -- The faults as JSON-friendly tables (a predicate shows as when = true).
 function Set:describe()
   local out = {}
   for _, f in ipairs(self.list) do
     local d = {}
     for k, v in pairs(f) do
-      d[k] = type(v) == "function" or v
+      if k ~= "buckets" then
+        d[k] = type(v) == "function" or v
+      end
     end
     out[#out + 1] = d
   end

@@ -15,7 +15,7 @@ Journal.__index = Journal
 -- than a table per entry, so recording allocates nothing and the garbage
 -- collector walks a dozen arrays instead of ten thousand small tables.
 M.FIELDS = { "seq", "time", "dialect", "action", "neutral", "key_id", "caller", "status",
-             "error", "faults", "latency_ms" }
+             "error", "faults", "connection", "latency_ms" }
 
 function M.new(size)
   local j = setmetatable({ size = size or M.DEFAULT_SIZE, first = 1, n = 0, seq = 0, cols = {} },
@@ -72,7 +72,8 @@ end
 -- Whether the entry in `slot` passes filter f, read from the columns
 -- (a hook may count on every request: no table per entry). Filters:
 -- dialect, action (neutral or native name), key_id, caller, status
--- (number), error (code), fault (id), since (seq, exclusive).
+-- (number), error (code), fault (id), connection (the connection fault's
+-- effect: reset, close, ...), since (seq, exclusive).
 local function keep(c, slot, f)
   return (f.dialect == nil or f.dialect == c.dialect[slot])
     and (f.action == nil or actions.matches(f.action, c.neutral[slot], c.action[slot]))
@@ -80,6 +81,7 @@ local function keep(c, slot, f)
     and (f.caller == nil or f.caller == c.caller[slot])
     and (f.status == nil or f.status == c.status[slot])
     and (f.error == nil or f.error == c.error[slot])
+    and (f.connection == nil or f.connection == c.connection[slot])
     and (f.fault == nil or has_fault(c.faults[slot], tostring(f.fault)))
     and (f.since == nil or c.seq[slot] > f.since)
 end

@@ -18,3 +18,8 @@ fault { dialect = "huawei", action = "generate_data_key", times = 2, error = "th
 
 -- Tencent: every 3rd Encrypt is over the limit.
 fault { dialect = "tencent", action = "Encrypt", every = 3, error = "throttled" }
+
+-- A token bucket: 2 GenerateRandom calls a second, bursts of 3, per
+-- dialect; past it each cloud's throttling answer (Huawei's with
+-- Retry-After).
+fault { action = "generate_random", rate = 2, burst = 3 }

@@ -57,13 +57,14 @@ const REQUEST_TIMEOUT_S = 15;
  * @param {object} [o]
  * @param {"POST"|"GET"} [o.reqMethod]
  * @param {import("node:https").Agent} [o.agent] for https: whom to trust
+ * @param {number} [o.reqTimeout] seconds the SDK waits for an answer
  */
 function tencentClient(server, o = {}) {
   const t = fixtures.tencent;
   const httpProfile = {
     endpoint: `${server.host}:${server.port}`,
     protocol: `${server.scheme || "http"}://`,
-    reqTimeout: REQUEST_TIMEOUT_S,
+    reqTimeout: o.reqTimeout || REQUEST_TIMEOUT_S,
   };
   if (o.reqMethod) httpProfile.reqMethod = o.reqMethod;
   if (o.agent) httpProfile.agent = o.agent;

@@ -36,6 +36,9 @@ local function route(op, method, path, run, extra)
   return r
 end
 
+-- The gateway's 429 says when to come back; the SDK's HTTP stack honours it.
+M.RETRY_AFTER = true
+
 M.ROUTES = {
   route("create-key", "POST", "create-key", keys.create),
   route("describe-key", "POST", "describe-key", keys.describe),
