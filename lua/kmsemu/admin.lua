@@ -6,6 +6,7 @@
 local core = require "kmsemu.core"
 local faults = require "kmsemu.faults"
 local keystore = require "kmsemu.keystore"
+local scenario = require "kmsemu.scenario"
 local util = require "kmsemu.util"
 
 local M = {}
@@ -175,6 +176,52 @@ function H.post_keys_state(control, req)
   end
   control.world().keys:touch(key).state = b.state
   return reply(200, { id = key.id, state = key.state })
+end
+
+-- A key made as a scenario's cmk{} would make it: the same fields, the
+-- same checks (a Huawei key without project_id takes the scenario's; a key
+-- without id gets a fresh UUID).
+function H.post_keys(control, req)
+  local c = body(req)
+  if not c then
+    return refuse(400, "the body must be a JSON object")
+  end
+  c.id = c.id or util.uuid()
+  local err = scenario.check_cmk(c)
+  if err then
+    return refuse(400, err)
+  end
+  local w = control.world()
+  local key, kerr = scenario.add_cmk(w.keys, w.credentials, c)
+  if not key then
+    return refuse(409, kerr)
+  end
+  return reply(201, { id = key.id, dialect = key.dialect, owner = key.owner, spec = key.spec,
+                      state = key.state })
+end
+
+function H.get_clock()
+  return reply(200, util.clock_state())
+end
+
+-- {"set": instant, "advance": seconds, "frozen": bool}, each optional:
+-- set first, then advance. Deletion dates, rotations and token lifetimes
+-- follow; signatures are still checked against wall time.
+function H.post_clock(_, req)
+  local b = body(req)
+  local at = b and b.set ~= nil and util.parse_instant(b.set)
+  if not b or (b.set ~= nil and not at) or (b.advance ~= nil and math.type(b.advance) ~= "integer")
+      or (b.frozen ~= nil and type(b.frozen) ~= "boolean") then
+    return refuse(400, "expected {\"set\": \"2026-01-01T00:00:00Z\" or unix seconds, "
+      .. "\"advance\": integer seconds, \"frozen\": true|false}")
+  end
+  local frozen = b.frozen
+  if frozen == nil then
+    frozen = util.clock_state().frozen
+  end
+  util.clock_set(at or util.now(), frozen)
+  util.clock_advance(b.advance or 0)
+  return reply(200, util.clock_state())
 end
 
 function H.get_metrics(control)

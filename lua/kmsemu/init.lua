@@ -101,11 +101,27 @@ function M.handle(req)
   if not persist.flush(world) then
     res = dialect.fail(faults.error_for("internal", name), c.action)
   end
+  if fired.retry_after and dialect.RETRY_AFTER then
+    local headers = { ["Retry-After"] = tostring(fired.retry_after) }
+    for k, v in pairs(res.headers or {}) do -- a dialect may share one table
+      headers[k] = v
+    end
+    res.headers = headers
+  end
+  if fired.connection then
+    c.connection = fired.connection.effect
+    res = faults.connect(res, fired.connection, world.faults.rng)
+  end
   if fired.delay_ms > 0 then
     res.delay_ms = fired.delay_ms
   end
   journal(c, res, fired, started)
   return res
+end
+
+-- kmsemu run: the scenario's steps; returns how many failed.
+function M.run()
+  return require("kmsemu.run").run(world, M.handle)
 end
 
 -- What a newcomer needs to point an SDK at this instance: the endpoint

@@ -27,6 +27,7 @@ local journal = require "kmsemu.journal"
 local keystore = require "kmsemu.keystore"
 local metrics = require "kmsemu.metrics"
 local shaping = require "kmsemu.shaping"
+local util = require "kmsemu.util"
 
 local M = {}
 
@@ -227,8 +228,39 @@ end
 -- path names the scenario in messages ("file:line: message").
 local function run(src, path, jrnl)
 
-  local d = { cmks = {}, huawei_users = {}, faults = {}, hooks = {} }
+  local d = { cmks = {}, huawei_users = {}, faults = {}, hooks = {}, steps = {}, run_state = { misses = {} } }
   local decl = { journal = jrnl:view() }
+  -- step("name", function(kms) ... end): what `kmsemu run` does, in order.
+  function decl.step(name, fn)
+    if type(name) ~= "string" or type(fn) ~= "function" then
+      error("step takes a name and a function(kms)", 2)
+    end
+    d.steps[#d.steps + 1] = { name = name, fn = fn }
+  end
+  -- expect(cond, message): inside a step, a check that fails the step
+  -- without ending it. Returns cond.
+  function decl.expect(cond, message)
+    if not cond then
+      local misses = d.run_state.misses
+      misses[#misses + 1] = ("line %d: %s"):format(line_of_caller(), tostring(message or "expectation failed"))
+    end
+    return cond
+  end
+  -- clock { at = "2026-01-01T00:00:00Z", frozen = true }: where the
+  -- emulated time starts, and whether it stands still between advances.
+  function decl.clock(c)
+    local e = type(c) ~= "table" and "clock takes a table" or check_fields("clock", c, { at = true, frozen = true })
+    if not e and c.at ~= nil and not util.parse_instant(c.at) then
+      e = "clock.at must be unix seconds or an instant like \"2026-01-01T00:00:00Z\""
+    end
+    if not e and c.frozen ~= nil and type(c.frozen) ~= "boolean" then
+      e = "clock.frozen must be true or false"
+    end
+    if e then
+      error(e, 2)
+    end
+    d.clock = c
+  end
   function decl.fault(f)
     local e = faults.check(f)
     for _, other in ipairs(d.faults) do
@@ -327,8 +359,43 @@ local function harness(w, seed, jrnl)
   return w
 end
 
+-- Adds a checked cmk{} declaration to a key store: a scenario's fixture
+-- or a key the admin API creates. Returns the key, or nil and why.
+function M.add_cmk(keys, creds, c)
+  local owner = owner_of(c, creds)
+  if not owner then
+    return nil, "a huawei key needs project_id (or credentials.huawei.project_id)"
+  end
+  if c.id and keys:get(c.dialect, owner, c.id) then
+    return nil, ("duplicate key id '%s'"):format(c.id)
+  end
+  local spec = c.spec or DEFAULT_SPEC[c.dialect]
+  local material = c.material
+  if material and not keystore.is_asymmetric(spec) then
+    material = core.unhex(material)
+  end
+  local r = c.rotation or {}
+  local key = keys:add {
+    id = c.id, dialect = c.dialect, owner = owner, spec = spec, usage = c.usage,
+    state = c.state, alias = c.alias, description = c.description,
+    created = c.created, deletion_date = c.deletion_date, origin = c.origin,
+    tags = c.tags, material = material, managed_by = c.managed_by, valid_to = c.valid_to,
+    rotation = { enabled = r.enabled == true, interval_days = r.interval_days or 365 },
+  }
+  for _ = 2, r.versions or 1 do
+    keys:rotate(key)
+  end
+  return key
+end
+
+-- The checks cmk{} makes, for a declaration from elsewhere (the admin API).
+M.check_cmk = function(c)
+  return check_cmk(c)
+end
+
 -- The world with no scenario: no credentials, no keys.
 function M.empty()
+  util.clock_set(util.wall())
   return harness({ credentials = {}, keys = keystore.new(M.DEFAULT_SEED) }, M.DEFAULT_SEED)
 end
 
@@ -352,39 +419,26 @@ function M.load_source(src, name)
   if not d then
     return nil, err
   end
+  -- Before any key exists: creation and deletion dates read the clock.
+  if d.clock then
+    util.clock_set(d.clock.at and util.parse_instant(d.clock.at), d.clock.frozen)
+  else
+    util.clock_set(util.wall())
+  end
   local creds = d.credentials or {}
   if creds.tencent and not creds.tencent.region then
     creds.tencent.region = M.DEFAULT_REGION
   end
   local keys = keystore.new(d.seed or M.DEFAULT_SEED)
   for _, c in ipairs(d.cmks) do
-    local owner = owner_of(c, creds)
-    if not owner then
-      return nil, ("%s:%d: cmk: a huawei key needs project_id (or credentials.huawei.project_id)")
-        :format(path, c.line)
-    end
-    if keys:get(c.dialect, owner, c.id) then
-      return nil, ("%s:%d: cmk: duplicate key id '%s'"):format(path, c.line, c.id)
-    end
-    local spec = c.spec or DEFAULT_SPEC[c.dialect]
-    local material = c.material
-    if material and not keystore.is_asymmetric(spec) then
-      material = core.unhex(material)
-    end
-    local r = c.rotation or {}
-    local key = keys:add {
-      id = c.id, dialect = c.dialect, owner = owner, spec = spec, usage = c.usage,
-      state = c.state, alias = c.alias, description = c.description,
-      created = c.created, deletion_date = c.deletion_date, origin = c.origin,
-      tags = c.tags, material = material, managed_by = c.managed_by, valid_to = c.valid_to,
-      rotation = { enabled = r.enabled == true, interval_days = r.interval_days or 365 },
-    }
-    for _ = 2, r.versions or 1 do
-      keys:rotate(key)
+    local _, kerr = M.add_cmk(keys, creds, c)
+    if kerr then
+      return nil, ("%s:%d: cmk: %s"):format(path, c.line, kerr)
     end
   end
   local w = harness({ path = path, source = src, credentials = creds, keys = keys, huawei_users = d.huawei_users,
-           tencent_limits = d.tencent_limits, hooks = d.hooks }, d.seed or M.DEFAULT_SEED, jrnl)
+           tencent_limits = d.tencent_limits, hooks = d.hooks, steps = d.steps, run_state = d.run_state },
+           d.seed or M.DEFAULT_SEED, jrnl)
   for _, f in ipairs(d.faults) do
     assert(w.faults:add(f)) -- ids were checked as they were declared
   end

@@ -80,10 +80,53 @@ function M.uuid()
     .. VARIANT[h:sub(17, 17)] .. h:sub(18, 20) .. "-" .. h:sub(21, 32)
 end
 
--- The server's clock in unix seconds. One place, so that fake time can
--- replace it for every dialect at once.
+-- The emulated clock, in unix seconds: what key lifecycles, deletion
+-- dates, rotations, import and IAM token lifetimes and fault windows
+-- read. A scenario's clock{} or the admin API may start it elsewhere,
+-- move it, or stop it; signatures are still checked against wall time
+-- (M.wall), since the SDKs sign with the machine's clock.
+local clock = { offset = 0 }
+
 function M.now()
+  return clock.frozen or os.time() + clock.offset
+end
+
+function M.wall()
   return os.time()
+end
+
+-- Sets the clock: at (unix seconds; nil for now), frozen (stands still
+-- until set or advanced again). M.clock_set() is real time again.
+function M.clock_set(at, frozen)
+  at = at or M.now()
+  clock.offset = at - os.time()
+  clock.frozen = frozen and at or nil
+end
+
+function M.clock_advance(seconds)
+  if clock.frozen then
+    clock.frozen = clock.frozen + seconds
+  else
+    clock.offset = clock.offset + seconds
+  end
+end
+
+function M.clock_state()
+  return { now = M.now(), iso = os.date("!%Y-%m-%dT%H:%M:%SZ", M.now()),
+           frozen = clock.frozen ~= nil, offset = M.now() - os.time() }
+end
+
+-- "2026-01-01T00:00:00Z" (or with a fraction, or an integer) as unix
+-- seconds; nil for anything else.
+function M.parse_instant(v)
+  if math.type(v) == "integer" then
+    return v
+  end
+  local y, mo, d, h, mi, s = tostring(v):match("^(%d%d%d%d)%-(%d%d)%-(%d%d)T(%d%d):(%d%d):(%d%d)%.?%d*Z$")
+  if not y then
+    return nil
+  end
+  return M.timegm(tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi), tonumber(s))
 end
 
 -- Seconds since the epoch of a UTC calendar time; os.time() would read the

@@ -48,7 +48,7 @@ function M.call(action, params, opts)
     params = M.flatten(params)
   end
   opts.action, opts.params = action, params
-  opts.timestamp = opts.timestamp or util.now()
+  opts.timestamp = opts.timestamp or util.wall() -- signatures follow wall time
   local res = kmsemu.handle(client.tencent(opts))
   assert(res.status == 200, "HTTP status " .. tostring(res.status))
   assert(res.headers["Content-Type"] == "application/json")

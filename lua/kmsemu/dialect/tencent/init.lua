@@ -71,7 +71,7 @@ local function tc3(creds, req, state)
   state.action = header(req, "x-tc-action")
   local timestamp = header(req, "x-tc-timestamp")
   local version = header(req, "x-tc-version")
-  auth.verify(creds, req, timestamp, util.now())
+  auth.verify(creds, req, timestamp, util.wall())
   local raw
   if req.method == "GET" then
     raw = P.unflatten(util.parse_query(req.query))
@@ -88,7 +88,7 @@ end
 
 local function legacy(creds, req, state)
   local form = util.parse_query(req.method == "GET" and req.query or req.body)
-  local common, rest = v1.verify(creds, req, form, util.now(), state)
+  local common, rest = v1.verify(creds, req, form, util.wall(), state)
   return common.Version, common.Region, P.unflatten(rest)
 end
 
