@@ -1,7 +1,7 @@
 -- Builds signed requests in both dialects, as the official SDKs do, in the
 -- table shape the C core hands to kmsemu.handle (lower-case header names).
--- Specs use it to drive the router without sockets, and to produce the
--- exact bytes they send to the real binary.
+-- `kmsemu run` and the specs use it to drive the router without sockets;
+-- the specs also send its exact bytes to the real binary.
 local core = require "kmsemu.core"
 local cjson = require "cjson"
 

@@ -1,0 +1,2 @@
+-- The specs' signing client is the one `kmsemu run` uses (kmsemu.client).
+return require "kmsemu.client"
