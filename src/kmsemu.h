@@ -19,6 +19,11 @@
 #define KMS_DEFAULT_THREADS 64
 #define KMS_DEFAULT_MAX_BODY (1024 * 1024)
 #define KMS_DEFAULT_SCRIPT_MS 1000
+/* The Lua heap's ceiling. One C call (string.rep, a concatenation) can
+ * allocate more than the time budget would ever see; past the ceiling Lua
+ * raises "not enough memory" inside the request instead. The emulator's
+ * own state (keys, a bounded journal) stays far below it. */
+#define KMS_LUA_HEAP_MAX ((size_t)512 << 20)
 
 /* Registry field (milliseconds, a number) where the Lua binding records
  * time spent in slow cryptography, key generation above all (RSA-4096

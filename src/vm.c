@@ -25,6 +25,7 @@ struct vm {
     pthread_mutex_t lock;
     int handle_ref; /* registry reference to kmsemu.handle */
     long script_ms;
+    size_t heap; /* bytes the Lua state holds */
     long budget_ms; /* of the call under way */
     struct timespec deadline;
     char timeout[256]; /* the message of a spent budget, once set */
@@ -82,6 +83,37 @@ vm_take_credit(struct vm *vm)
     lua_setfield(L, LUA_REGISTRYINDEX, KMS_BUDGET_CREDIT);
     vm_extend(vm, (long)ms);
     return !vm_past(&vm->deadline);
+}
+
+/* lauxlib's allocator with a ceiling: a failed allocation makes Lua
+ * collect garbage, retry, and then raise a memory error that the
+ * request's pcall turns into a 500, where malloc would let the process
+ * grow until the kernel kills it. */
+static void *
+vm_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    struct vm *vm = ud;
+    void *p;
+
+    if (ptr == NULL)
+        osize = 0;
+    if (nsize == 0) {
+        free(ptr);
+        vm->heap -= osize;
+        return NULL;
+    }
+    if (nsize > osize && vm->heap + (nsize - osize) > KMS_LUA_HEAP_MAX)
+        return NULL;
+    if ((p = realloc(ptr, nsize)) != NULL)
+        vm->heap += nsize - osize;
+    return p;
+}
+
+static int
+vm_panic(lua_State *L)
+{
+    fprintf(stderr, "kmsemu: Lua panic: %s\n", lua_tostring(L, -1));
+    return 0; /* Lua aborts */
 }
 
 /* Once the budget is spent the hook fires on every instruction and raises
@@ -219,12 +251,13 @@ vm_create(const struct vm_config *cfg, char *err, size_t errlen)
     }
     vm->script_ms = cfg->script_ms;
     vm->handle_ref = LUA_NOREF;
-    vm->L = luaL_newstate();
+    vm->L = lua_newstate(vm_alloc, vm);
     if (vm->L == NULL) {
         snprintf(err, errlen, "cannot create a Lua state");
         free(vm);
         return NULL;
     }
+    lua_atpanic(vm->L, vm_panic);
     *(struct vm **)lua_getextraspace(vm->L) = vm;
     luaL_openlibs(vm->L);
     vm_preload(vm->L, "kmsemu.core", luaopen_kmsemu_core);
