@@ -3,6 +3,7 @@
 #   make run    install what is missing, build, serve scenarios/default.lua
 #   make test   install what is missing, build, run every spec
 #   make asan / bench / soak / memcheck   the longer checks (see below)
+#   make fuzz   build the libFuzzer targets, run each FUZZ_SECONDS (600)
 #   make deps   apt-get install the Debian packages that are not there yet
 #   make clean
 
@@ -143,7 +144,50 @@ memcheck: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(SOAK_ENV) lua5.4 spec/soak/soak.lua memcheck
 
-clean:
-	rm -rf $(BUILD)
+# libFuzzer targets (spec/fuzz/): the request path without sockets, the
+# signature parsers, the ciphertext blob parsers and the scenario loader,
+# each built with clang, libFuzzer, ASan and UBSan and run FUZZ_SECONDS
+# from the seeds in spec/fuzz/corpus/<target>/ (and scenarios/ for the
+# scenario loader). What the fuzzer finds new
+# goes to $(BUILD)-fuzz/corpus/, a crash, leak or timeout to
+# $(BUILD)-fuzz/<target>-crash-*, and stops the run.
+FUZZ_TARGETS := request sigparse blob scenario
+FUZZ_SECONDS ?= 600
+FUZZ_CC      ?= clang
+FUZZ_DIR     := $(BUILD)-fuzz
+FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+                -fno-sanitize-recover=undefined
+FUZZ_CORE    := $(FUZZ_DIR)/obj/crypto.o $(FUZZ_DIR)/obj/lcore.o
+FUZZ_OPTS    := -timeout=30 -rss_limit_mb=2048 -print_final_stats=1
 
-.PHONY: all deps run test asan bench soak memcheck clean
+$(FUZZ_DIR)/obj/%.o: src/%.c src/*.h
+	@mkdir -p $(@D)
+	@echo "CC   $< (fuzz)"
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(WARN) -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz-request: spec/fuzz/fuzz_request.c spec/fuzz/fuzz.h src/vm.c $(FUZZ_CORE)
+	@echo "LINK $@"
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -Isrc $(FUZZ_FLAGS) -fsanitize=fuzzer $(WARN) \
+	    -o $@ $< $(FUZZ_CORE) $(LDLIBS)
+
+$(FUZZ_DIR)/fuzz-%: spec/fuzz/fuzz_lua.c spec/fuzz/fuzz.h spec/fuzz/%.lua $(FUZZ_CORE)
+	@echo "LINK $@"
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) -Isrc -DFUZZ_DRIVER='"$*"' $(FUZZ_FLAGS) \
+	    -fsanitize=fuzzer $(WARN) -o $@ $< $(FUZZ_CORE) $(LDLIBS)
+
+fuzz: deps
+	$(Q)command -v $(FUZZ_CC) >/dev/null || \
+	    $(MAKE) --no-print-directory deps DEB_PKGS="clang libclang-rt-dev"
+	$(Q)$(MAKE) --no-print-directory $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz-%)
+	$(Q)for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_DIR)/corpus/$$t && \
+	    echo "fuzz $$t for $(FUZZ_SECONDS) s" && \
+	    $(FUZZ_DIR)/fuzz-$$t $(FUZZ_OPTS) -max_total_time=$(FUZZ_SECONDS) \
+	        -artifact_prefix=$(FUZZ_DIR)/$$t- $(FUZZ_DIR)/corpus/$$t \
+	        spec/fuzz/corpus/$$t $$([ $$t = scenario ] && echo scenarios) || exit 1; \
+	done
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-fuzz
+
+.PHONY: all deps run test asan bench soak memcheck fuzz clean

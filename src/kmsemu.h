@@ -23,6 +23,11 @@
 #define KMS_DEFAULT_HEADER_BYTES 16384
 #define KMS_DEFAULT_MAX_HEADERS 63 /* civetweb keeps at most 64 */
 #define KMS_DEFAULT_REQUEST_TIMEOUT_MS 30000
+/* The Lua heap's ceiling. One C call (string.rep, a concatenation) can
+ * allocate more than the time budget would ever see; past the ceiling Lua
+ * raises "not enough memory" inside the request instead. The emulator's
+ * own state (keys, a bounded journal) stays far below it. */
+#define KMS_LUA_HEAP_MAX ((size_t)512 << 20)
 
 /* Registry field (milliseconds, a number) where the Lua binding records
  * time spent in slow cryptography, key generation above all (RSA-4096

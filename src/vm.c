@@ -49,6 +49,7 @@ struct vm_heap {
     struct vm_block *free[VM_CLASSES + 1];
     char *slab_next, *slab_end; /* the unused rest of the current slab */
     struct vm_block *slabs;     /* every slab, freed with the state */
+    size_t used;                /* bytes Lua holds, kept under KMS_LUA_HEAP_MAX */
 };
 
 struct vm {
@@ -116,6 +117,23 @@ vm_take_credit(struct vm *vm)
     vm_extend(vm, (long)ms);
     return !vm_past(&vm->deadline);
 }
+
+/* Both allocators below keep a ceiling: a failed allocation makes Lua
+ * collect garbage, retry, and then raise a memory error that the
+ * request's pcall turns into a 500, where malloc would let the process
+ * grow until the kernel kills it. */
+static int
+vm_over(struct vm_heap *h, size_t osize, size_t nsize)
+{
+    return nsize > osize && h->used + (nsize - osize) > KMS_LUA_HEAP_MAX;
+}
+
+static void
+vm_account(struct vm_heap *h, size_t osize, size_t nsize)
+{
+    h->used = h->used + nsize - osize;
+}
+
 
 /* Once the budget is spent the hook fires on every instruction and raises
  * each time, so a pcall inside a scenario cannot swallow the error and go
@@ -222,14 +240,22 @@ vm_alloc(void *ud, void *p, size_t osize, size_t nsize)
     if (nsize == 0) {
         if (p != NULL)
             vm_release(h, p, osize);
+        vm_account(h, osize, 0);
         return NULL;
     }
+    if (vm_over(h, osize, nsize))
+        return NULL;
     ocls = (osize + VM_GRAIN - 1) / VM_GRAIN;
     ncls = (nsize + VM_GRAIN - 1) / VM_GRAIN;
-    if (p != NULL && ocls > VM_CLASSES && ncls > VM_CLASSES)
-        return realloc(p, nsize);
-    if (p != NULL && ocls == ncls)
+    if (p != NULL && ocls > VM_CLASSES && ncls > VM_CLASSES) {
+        if ((q = realloc(p, nsize)) != NULL)
+            vm_account(h, osize, nsize);
+        return q;
+    }
+    if (p != NULL && ocls == ncls) {
+        vm_account(h, osize, nsize);
         return p;
+    }
     q = ncls > VM_CLASSES ? malloc(nsize) : vm_small(h, ncls);
     if (q == NULL)
         return NULL; /* Lua keeps p when a reallocation fails */
@@ -237,6 +263,31 @@ vm_alloc(void *ud, void *p, size_t osize, size_t nsize)
         memcpy(q, p, osize < nsize ? osize : nsize);
         vm_release(h, p, osize);
     }
+    vm_account(h, osize, nsize);
+    return q;
+}
+
+#else
+
+/* Under a sanitizer every block is its own malloc, so that the sanitizer
+ * sees each one; the ceiling still holds. */
+static void *
+vm_alloc(void *ud, void *p, size_t osize, size_t nsize)
+{
+    struct vm_heap *h = ud;
+    void *q;
+
+    if (p == NULL)
+        osize = 0;
+    if (nsize == 0) {
+        free(p);
+        vm_account(h, osize, 0);
+        return NULL;
+    }
+    if (vm_over(h, osize, nsize))
+        return NULL;
+    if ((q = realloc(p, nsize)) != NULL)
+        vm_account(h, osize, nsize);
     return q;
 }
 
@@ -253,7 +304,6 @@ vm_heap_free(struct vm_heap *h)
     }
 }
 
-#ifndef VM_PLAIN_ALLOC
 static int
 vm_panic(lua_State *L)
 {
@@ -273,15 +323,10 @@ vm_warn(void *ud, const char *msg, int tocont)
     (void)msg;
     (void)tocont;
 }
-#endif
 
 static lua_State *
 vm_newstate(struct vm *vm)
 {
-#ifdef VM_PLAIN_ALLOC
-    (void)vm;
-    return luaL_newstate();
-#else
     lua_State *L = lua_newstate(vm_alloc, &vm->heap);
 
     /* What luaL_newstate adds to the bare state: errors outside any
@@ -291,7 +336,6 @@ vm_newstate(struct vm *vm)
         lua_setwarnf(L, vm_warn, NULL);
     }
     return L;
-#endif
 }
 
 static void

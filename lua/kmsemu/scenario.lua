@@ -192,6 +192,24 @@ local function check_tencent_limits(l)
   end
 end
 
+-- Every string shares one metatable whose __index is the string library,
+-- so a scenario reaches string.dump as ("").dump whatever its own
+-- `string` holds, and with it the bytecode of any function it is handed.
+-- Nothing in kmsemu dumps functions: the library goes without it.
+string.dump = nil
+
+-- xpcall for scenarios, on top of pcall: the handler runs once the error
+-- has unwound, as ordinary code. Lua runs a real message handler with
+-- hooks off whenever the error came from a hook, as the time budget's
+-- does, so a handler that loops would hold the lock for ever.
+local function sandbox_xpcall(f, handler, ...)
+  local r = table.pack(pcall(f, ...))
+  if r[1] then
+    return table.unpack(r, 1, r.n)
+  end
+  return false, handler(r[2])
+end
+
 -- The sandbox: a few pure libraries and the declarations, nothing that
 -- touches files, processes or the emulator's own modules. Reading or
 -- writing an undeclared global is an error, which catches typos early.
@@ -199,7 +217,7 @@ local function sandbox(decl)
   local env = {
     assert = assert, error = error, ipairs = ipairs, next = next,
     pairs = pairs, pcall = pcall, select = select, tonumber = tonumber,
-    tostring = tostring, type = type, xpcall = xpcall,
+    tostring = tostring, type = type, xpcall = sandbox_xpcall,
     math = setmetatable({}, { __index = math }),
     string = setmetatable({}, { __index = string }),
     table = setmetatable({}, { __index = table }),

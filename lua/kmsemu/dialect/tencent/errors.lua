@@ -66,6 +66,7 @@ M.VENDOR = {
   InternalError = "Internal error.",
   InvalidParameterValue = "Invalid parameter value.",
   UnsupportedOperation = "Unsupported operation.",
+  UnsupportedProtocol = "HTTP(S) request protocol error; only GET and POST are supported.",
   RequestLimitExceeded = "The number of requests exceeds the frequency limit.",
   ServiceUnavailable = "Service is unavailable now.",
   ["InvalidParameterValue.InvalidPlaintext"] = "Invalid `Plaintext`.",

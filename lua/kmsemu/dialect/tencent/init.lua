@@ -94,6 +94,9 @@ end
 
 local function dispatch(world, req, state)
   local creds = world.credentials.tencent
+  if req.method ~= "POST" and req.method ~= "GET" then
+    errors.vendor("UnsupportedProtocol")
+  end
   local version, region, raw = (is_v1(req) and legacy or tc3)(creds, req, state)
   local action = ACTIONS[state.action]
   if M.NOT_EMULATED[state.action] then
