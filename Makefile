@@ -157,7 +157,7 @@ FUZZ_CC      ?= clang
 FUZZ_DIR     := $(BUILD)-fuzz
 FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                 -fno-sanitize-recover=undefined
-FUZZ_CORE    := $(FUZZ_DIR)/obj/crypto.o $(FUZZ_DIR)/obj/lcore.o
+FUZZ_CORE    := $(FUZZ_DIR)/obj/crypto.o $(FUZZ_DIR)/obj/lcore.o $(FUZZ_DIR)/obj/store.o
 FUZZ_OPTS    := -timeout=30 -rss_limit_mb=2048 -print_final_stats=1
 
 $(FUZZ_DIR)/obj/%.o: src/%.c src/*.h
