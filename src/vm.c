@@ -667,6 +667,8 @@ struct vm_buf {
 static int
 vm_put(struct vm_buf *b, const char *s, size_t n)
 {
+    if (n == 0) /* memcpy may not be handed a NULL buffer, even for 0 bytes */
+        return 0;
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 512;
         char *p;
