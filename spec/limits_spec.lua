@@ -1,10 +1,9 @@
 -- The limits of the real binary, each set by a flag: header bytes and
--- fields, body size in both dialects, workers and their queue, the read
+-- fields (body size: body_limits_spec), workers and their queue, the read
 -- timeout (a slow-loris client), the script budget. Each over-limit
 -- request gets a clear refusal and the server goes on serving. Raw sockets
 -- (LuaSocket) send what curl will not.
 local socket = require "socket"
-local client = require "support.client"
 local server = require "support.server"
 
 local STAND_IN = "spec/fixtures/lua-broken" -- answers "alive" at once
@@ -114,39 +113,6 @@ describe("the header count civetweb can hold #http #limits", function()
     assert.are.equal(431, (raw(s, get_with(numbered(100)))))
     assert.are.equal(0, stop(s))
   end)
-end)
-
-describe("the body limit in both dialects #http #limits", function()
-  local s
-
-  lazy_setup(function()
-    s = server.start { "--max-body", "4096" }
-    assert.is_string(s.url)
-  end)
-
-  lazy_teardown(function()
-    assert.are.equal(0, server.stop(s))
-  end)
-
-  local host = function() return s.url:match("^http://(.*)$") end
-  local requests = {
-    huawei = function(text)
-      return client.huawei { action = "encrypt-data", host = host(),
-        body = { key_id = "0d0466b0-e727-4d9c-b35d-f84bb474a37f", plain_text = text } }
-    end,
-    tencent = function(text)
-      return client.tencent { action = "Encrypt", host = host(),
-        params = { KeyId = "23e80852-1e38-11e9-b129-5cb9019b4b01", Plaintext = text } }
-    end,
-  }
-  for name, build in pairs(requests) do
-    it(name .. ": 413 over --max-body, 200 under it", function()
-      local status, _, body = server.send(s, build(("x"):rep(5000)))
-      assert.are.equal(413, status)
-      assert.matches("%-%-max%-body", body)
-      assert.are.equal(200, (server.send(s, build("aGk="))))
-    end)
-  end
 end)
 
 describe("the read timeout #http #limits", function()

@@ -121,3 +121,34 @@ describe("the scenario sandbox at request time", function()
     end)
   end
 end)
+
+describe("--lua-heap-mb", function()
+  -- 24 MiB fits under the default ceiling and not under 16 MiB.
+  local HOOK = { big = "local s = ('x'):rep(24 << 20)" }
+
+  local function list_keys(srv)
+    local req = client.huawei { action = "list-keys", body = {}, host = srv.url:match("//(.*)") }
+    req.headers["x-escape"] = "big"
+    return (server.send(srv, req))
+  end
+
+  for _, case in ipairs { { {}, 200 }, { { "--lua-heap-mb", "16" }, 500 } } do
+    it(("answers a 24 MiB allocation with %d when started with {%s}"):format(case[2],
+        table.concat(case[1], " ")), function()
+      local dir = os.tmpname()
+      os.remove(dir)
+      os.execute("mkdir -p " .. dir)
+      local args = { "--scenario", scenario_file(dir, HOOK) }
+      table.move(case[1], 1, #case[1], 3, args)
+      local srv = server.start(args)
+      finally(function()
+        server.stop(srv)
+        os.execute("rm -rf " .. dir)
+      end)
+      assert.is_string(srv.url, "kmsemu did not start")
+      assert.are.equal(case[2], list_keys(srv))
+      local ok = server.send(srv, client.huawei { action = "list-keys", body = {}, host = srv.url:match("//(.*)") })
+      assert.are.equal(200, ok)
+    end)
+  end
+end)

@@ -35,22 +35,48 @@ struct http_server {
     char address[160];
 };
 
-enum { HTTP_BODY_OK, HTTP_BODY_TOO_LARGE, HTTP_BODY_ERROR };
+enum { HTTP_BODY_OK, HTTP_BODY_ERROR };
 
-/* Reads the whole body, up to max bytes. Content-Length is honoured when
- * given; otherwise (chunked) it reads until civetweb reports the end. */
+/* A body over --max-body is read and thrown away, up to this many times
+ * --max-body, so that the dialect can answer it in its own words on a
+ * connection that stays usable; past that the connection is closed after
+ * the answer rather than spend a worker on a client's endless upload. */
+#define HTTP_DRAIN_FACTOR 4
+
+/* Reads and forgets the rest of a body; *seen grows by what was read.
+ * Returns 0 at its end, -1 on a read error or past limit. */
+static int
+http_drain(struct mg_connection *conn, size_t *seen, size_t limit)
+{
+    char sink[16384];
+    int n = 0;
+
+    while (*seen <= limit && (n = mg_read(conn, sink, sizeof(sink))) > 0)
+        *seen += (size_t)n;
+    if (*seen > limit)
+        return -1;
+    return n == 0 ? 0 : -1;
+}
+
+/* Reads the whole body, keeping at most max bytes. Content-Length is
+ * honoured when given; otherwise (chunked) it reads until civetweb
+ * reports the end. A larger body is drained instead: *out is then NULL
+ * and *oversize its length (as far as it was read), and *drained says
+ * whether the connection is still in step for another request. */
 static int
 http_read_body(struct mg_connection *conn, long long content_length,
-               size_t max, char **out, size_t *out_len)
+               size_t max, char **out, size_t *out_len, size_t *oversize,
+               int *drained)
 {
     size_t cap, len = 0;
-    char *buf;
+    char *buf = NULL;
     int n;
 
     *out = NULL;
-    *out_len = 0;
+    *out_len = *oversize = 0;
+    *drained = 1;
     if (content_length > (long long)max)
-        return HTTP_BODY_TOO_LARGE;
+        goto drain;
     cap = content_length >= 0 ? (size_t)content_length + 1 : 4096;
     if ((buf = malloc(cap)) == NULL)
         return HTTP_BODY_ERROR;
@@ -58,10 +84,8 @@ http_read_body(struct mg_connection *conn, long long content_length,
         if (len == cap) {
             char *p;
 
-            if (cap > max) {
-                free(buf);
-                return HTTP_BODY_TOO_LARGE;
-            }
+            if (cap > max)
+                goto drain;
             cap *= 2;
             if ((p = realloc(buf, cap)) == NULL) {
                 free(buf);
@@ -78,12 +102,18 @@ http_read_body(struct mg_connection *conn, long long content_length,
             break;
         len += (size_t)n;
     }
-    if (len > max) {
-        free(buf);
-        return HTTP_BODY_TOO_LARGE;
-    }
+    if (len > max)
+        goto drain;
     *out = buf;
     *out_len = len;
+    return HTTP_BODY_OK;
+drain:
+    free(buf);
+    *oversize = len;
+    *drained = content_length <= (long long)(max * HTTP_DRAIN_FACTOR) &&
+               http_drain(conn, oversize, max * HTTP_DRAIN_FACTOR) == 0;
+    if (content_length > (long long)*oversize)
+        *oversize = (size_t)content_length;
     return HTTP_BODY_OK;
 }
 
@@ -273,7 +303,7 @@ http_handle(struct mg_connection *conn, void *cbdata)
     struct kms_response res = {0};
     char *body;
     size_t body_len;
-    int i, rc;
+    int i, rc, drained;
 
     /* civetweb keeps the first MG_MAX_HEADERS fields and drops the rest
      * without a word; a request that reaches the cap may have lost some. */
@@ -282,10 +312,7 @@ http_handle(struct mg_connection *conn, void *cbdata)
         return http_refuse(conn, 431, "Request Header Fields Too Large",
                            "too many header fields (see --max-headers)");
     rc = http_read_body(conn, ri->content_length, srv->max_body, &body,
-                        &body_len);
-    if (rc == HTTP_BODY_TOO_LARGE)
-        return http_refuse(conn, 413, "Payload Too Large",
-                           "request body exceeds --max-body");
+                        &body_len, &req.oversize, &drained);
     if (rc != HTTP_BODY_OK)
         return http_refuse(conn, 400, "Bad Request",
                            "request body could not be read");
@@ -302,7 +329,7 @@ http_handle(struct mg_connection *conn, void *cbdata)
     req.num_headers = ri->num_headers;
     req.body = body ? body : "";
     req.body_len = body_len;
-    req.keep_alive = http_keep_alive(ri);
+    req.keep_alive = drained && http_keep_alive(ri);
 
     vm_dispatch(srv->vm, &req, &res);
     free(body);
@@ -311,6 +338,8 @@ http_handle(struct mg_connection *conn, void *cbdata)
         http_sleep_ms(res.delay_ms);
     if (res.wire != NULL)
         http_send(srv, conn, &res);
+    if (!drained && res.after == KMS_AFTER_KEEP)
+        res.after = KMS_AFTER_CLOSE; /* the rest of the body is unread */
     if (res.after != KMS_AFTER_KEEP)
         http_disconnect(srv, conn, &res);
     free(res.wire);

@@ -17,17 +17,21 @@
 
 #define KMS_DEFAULT_LISTEN "127.0.0.1:8080"
 #define KMS_DEFAULT_THREADS 64
-#define KMS_DEFAULT_MAX_BODY (1024 * 1024)
+/* The largest body read at all: the larger of the clouds' own limits
+ * (Huawei's gateway 12 MB, Tencent 10 MB), which the dialects apply. */
+#define KMS_DEFAULT_MAX_BODY (12 * 1024 * 1024)
+#define KMS_MAX_BODY_RULES 8 /* --max-body DIALECT=BYTES given at most */
 #define KMS_DEFAULT_SCRIPT_MS 1000
 #define KMS_DEFAULT_QUEUE 128
 #define KMS_DEFAULT_HEADER_BYTES 16384
 #define KMS_DEFAULT_MAX_HEADERS 63 /* civetweb keeps at most 64 */
 #define KMS_DEFAULT_REQUEST_TIMEOUT_MS 30000
-/* The Lua heap's ceiling. One C call (string.rep, a concatenation) can
- * allocate more than the time budget would ever see; past the ceiling Lua
- * raises "not enough memory" inside the request instead. The emulator's
- * own state (keys, a bounded journal) stays far below it. */
-#define KMS_LUA_HEAP_MAX ((size_t)512 << 20)
+/* The Lua heap's default ceiling (--lua-heap-mb). One C call
+ * (string.rep, a concatenation) can allocate more than the time budget
+ * would ever see; past the ceiling Lua raises "not enough memory" inside
+ * the request instead. The emulator's own state (keys, a bounded
+ * journal) stays far below it: ~1.4 KB a key. */
+#define KMS_DEFAULT_LUA_HEAP_MB 512
 
 /* Registry field (milliseconds, a number) where the Lua binding records
  * time spent in slow cryptography, key generation above all (RSA-4096
@@ -67,6 +71,10 @@ struct kms_request {
     int num_headers;
     const char *body;
     size_t body_len;
+    /* A body over --max-body is not kept: body is then "" and this its
+     * length (at least what was read), which the Lua side sees as
+     * req.oversize and answers in the dialect's words. 0 otherwise. */
+    size_t oversize;
     int keep_alive; /* the response says "Connection: close" when 0 */
 };
 

@@ -4,6 +4,7 @@
  * announce the address, then wait for SIGINT or SIGTERM. The signals are
  * blocked before civetweb starts its threads so that only sigwait() below
  * ever sees them, and shutdown runs in ordinary code, not a handler. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <malloc.h>
@@ -26,6 +27,10 @@ struct options {
     int threads;
     long queue;
     long max_body;
+    const char *max_body_rules[KMS_MAX_BODY_RULES];
+    int n_max_body_rules;
+    long max_body_rule; /* the largest of them */
+    long heap_mb;
     long max_header_bytes;
     long max_headers;
     long script_ms;
@@ -76,8 +81,15 @@ usage(FILE *out)
         "  --queue N               accepted connections waiting for a\n"
         "                          free worker; more wait in the kernel's\n"
         "                          listen backlog (default %d)\n"
-        "  --max-body BYTES        largest request body, both dialects;\n"
-        "                          larger ones get 413 (default %d)\n"
+        "  --max-body BYTES        largest request body read at all; a\n"
+        "                          larger one gets a plain 413 before any\n"
+        "                          dialect sees it (default %d)\n"
+        "  --max-body DIALECT=BYTES  a dialect's own body limit, answered\n"
+        "                          in its envelope (huawei=12582912: 413\n"
+        "                          APIGW.0201; tencent=10485760:\n"
+        "                          RequestSizeLimitExceeded, and never more\n"
+        "                          than 1 MiB for a v1 form POST, 32 KiB for\n"
+        "                          a GET); also raises the limit above\n"
         "  --max-header-bytes N    request line and headers together;\n"
         "                          larger ones get 431 (default %d)\n"
         "  --max-headers N         header fields per request, at most 63;\n"
@@ -87,6 +99,9 @@ usage(FILE *out)
         "                          (default %d)\n"
         "  --script-ms MS          Lua time budget per request; a request\n"
         "                          over it gets 500 (default %d)\n"
+        "  --lua-heap-mb MB        ceiling of the Lua heap (keys, journal,\n"
+        "                          requests in flight); an allocation over\n"
+        "                          it fails that request with 500 (default %d)\n"
         "  --version               print the version and exit\n"
         "  --help                  print this help and exit\n"
         "\n"
@@ -100,7 +115,7 @@ usage(FILE *out)
         KMS_DEFAULT_LISTEN, KMS_DEFAULT_THREADS, KMS_DEFAULT_QUEUE,
         KMS_DEFAULT_MAX_BODY, KMS_DEFAULT_HEADER_BYTES,
         KMS_DEFAULT_MAX_HEADERS, KMS_DEFAULT_REQUEST_TIMEOUT_MS,
-        KMS_DEFAULT_SCRIPT_MS);
+        KMS_DEFAULT_SCRIPT_MS, KMS_DEFAULT_LUA_HEAP_MB);
 }
 
 static int
@@ -117,6 +132,38 @@ parse_long(const char *flag, const char *s, long min, long max, long *out)
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+/* --max-body BYTES, or --max-body NAME=BYTES for one dialect: the Lua
+ * side learns the rule and says whether NAME is a dialect; the read
+ * limit grows to the largest rule so that the dialect gets to answer. */
+static int
+parse_max_body(const char *v, struct options *o)
+{
+    const char *eq = strchr(v, '=');
+    long n;
+    size_t i;
+
+    if (eq == NULL)
+        return parse_long("--max-body", v, 1024, 1L << 30, &o->max_body);
+    for (i = 0; v + i < eq; i++)
+        if (!isalnum((unsigned char)v[i]) && v[i] != '_')
+            break;
+    if (v + i != eq || i == 0) {
+        fprintf(stderr, "kmsemu: --max-body wants BYTES or DIALECT=BYTES, "
+                        "not '%s'\n", v);
+        return -1;
+    }
+    if (parse_long("--max-body", eq + 1, 0, 1L << 30, &n) != 0)
+        return -1;
+    if (o->n_max_body_rules == KMS_MAX_BODY_RULES) {
+        fprintf(stderr, "kmsemu: --max-body DIALECT=BYTES given too often\n");
+        return -1;
+    }
+    o->max_body_rules[o->n_max_body_rules++] = v;
+    if (n > o->max_body_rule)
+        o->max_body_rule = n;
     return 0;
 }
 
@@ -175,7 +222,10 @@ parse_args(int argc, char **argv, struct options *o)
                 return -1;
             o->threads = (int)n;
         } else if (strcmp(a, "--max-body") == 0) {
-            if (parse_long(a, v, 1024, 1L << 30, &o->max_body) != 0)
+            if (parse_max_body(v, o) != 0)
+                return -1;
+        } else if (strcmp(a, "--lua-heap-mb") == 0) {
+            if (parse_long(a, v, 16, 1L << 20, &o->heap_mb) != 0)
                 return -1;
         } else if (strcmp(a, "--script-ms") == 0) {
             if (parse_long(a, v, 1, 600000, &o->script_ms) != 0)
@@ -194,6 +244,8 @@ parse_args(int argc, char **argv, struct options *o)
                         "--tls-self-signed alone\n");
         return -1;
     }
+    if (o->max_body_rule > o->max_body)
+        o->max_body = o->max_body_rule;
     return 0;
 }
 
@@ -314,6 +366,9 @@ main(int argc, char **argv)
     vc.script_ms = o.script_ms;
     vc.admin_token = o.admin_token;
     vc.data_dir = o.data_dir;
+    vc.heap_mb = o.heap_mb;
+    memcpy(vc.max_body_rules, o.max_body_rules, sizeof(vc.max_body_rules));
+    vc.n_max_body_rules = o.n_max_body_rules;
     if ((vm = vm_create(&vc, err, sizeof(err))) == NULL) {
         fprintf(stderr, "kmsemu: %s\n", err);
         return 2;

@@ -49,7 +49,8 @@ struct vm_heap {
     struct vm_block *free[VM_CLASSES + 1];
     char *slab_next, *slab_end; /* the unused rest of the current slab */
     struct vm_block *slabs;     /* every slab, freed with the state */
-    size_t used;                /* bytes Lua holds, kept under KMS_LUA_HEAP_MAX */
+    size_t used;                /* bytes Lua holds, kept under max */
+    size_t max;
 };
 
 struct vm {
@@ -125,7 +126,7 @@ vm_take_credit(struct vm *vm)
 static int
 vm_over(struct vm_heap *h, size_t osize, size_t nsize)
 {
-    return nsize > osize && h->used + (nsize - osize) > KMS_LUA_HEAP_MAX;
+    return nsize > osize && h->used + (nsize - osize) > h->max;
 }
 
 static void
@@ -433,6 +434,24 @@ vm_paths(lua_State *L, const char *lua_dir)
 #endif
 }
 
+/* Pushes {NAME = number, ...} for "NAME=BYTES" strings main() checked. */
+static void
+vm_push_rules(lua_State *L, const char *const *rules, int n)
+{
+    int i;
+
+    lua_createtable(L, 0, n);
+    for (i = 0; i < n; i++) {
+        const char *eq = strchr(rules[i], '=');
+
+        if (eq == NULL)
+            continue;
+        lua_pushlstring(L, rules[i], (size_t)(eq - rules[i]));
+        lua_pushinteger(L, strtoll(eq + 1, NULL, 10));
+        lua_settable(L, -3);
+    }
+}
+
 /* require("kmsemu").start{scenario = ..., admin_token = ...}; returns 0 or -1 with err set. */
 static int
 vm_start(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen)
@@ -463,6 +482,8 @@ vm_start(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen)
         lua_pushstring(L, cfg->data_dir);
         lua_setfield(L, -2, "data_dir");
     }
+    vm_push_rules(L, cfg->max_body_rules, cfg->n_max_body_rules);
+    lua_setfield(L, -2, "max_body");
     if (vm_pcall(vm, 1, cfg->script_ms * 10) != LUA_OK)
         goto fail;
     if (lua_isstring(L, -1)) { /* start() returns an error message */
@@ -502,6 +523,8 @@ vm_create(const struct vm_config *cfg, char *err, size_t errlen)
      * starts. */
     mallopt(M_ARENA_MAX, 1);
     vm->script_ms = cfg->script_ms;
+    vm->heap.max = (size_t)(cfg->heap_mb > 0 ? cfg->heap_mb
+                                             : KMS_DEFAULT_LUA_HEAP_MB) << 20;
     vm->handle_ref = LUA_NOREF;
     vm->spare_ref = LUA_NOREF;
     vm->L = vm_newstate(vm);
@@ -632,6 +655,10 @@ vm_push_request(lua_State *L, const struct kms_request *req)
     lua_setfield(L, -2, "remote_addr");
     lua_pushlstring(L, req->body, req->body_len);
     lua_setfield(L, -2, "body");
+    if (req->oversize > 0) {
+        lua_pushinteger(L, (lua_Integer)req->oversize);
+        lua_setfield(L, -2, "oversize");
+    }
     vm_push_headers(L, req);
     lua_setfield(L, -2, "headers");
 }

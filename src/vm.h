@@ -21,6 +21,11 @@ struct vm_config {
     long script_ms;       /* time budget of one request's Lua code */
     const char *admin_token; /* bearer token the admin API requires, or NULL */
     const char *data_dir; /* where run-time changes persist, or NULL */
+    long heap_mb;         /* Lua heap ceiling; 0 for the default */
+    /* "NAME=BYTES" pairs handed to the Lua side as opts.max_body[NAME]:
+     * the core does not know which names exist. */
+    const char *max_body_rules[KMS_MAX_BODY_RULES];
+    int n_max_body_rules;
 };
 
 /* Builds the state, loads the Lua side and the scenario. On failure returns

@@ -248,6 +248,9 @@ function M.handle(control, req)
   if refused then
     return refused
   end
+  if req.oversize then
+    return refuse(413, "request body exceeds --max-body")
+  end
   local fn, id = route(req)
   if not fn then
     return refuse(404, "no admin operation " .. req.method .. " " .. req.path)

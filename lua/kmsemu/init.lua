@@ -18,10 +18,31 @@ local M = {}
 local world
 local admin_token
 
+local DIALECTS = { huawei = huawei, tencent = tencent }
+
+-- --max-body NAME=BYTES: each dialect refuses a larger body in its own
+-- words. Returns an error message for a name that is no dialect.
+local function body_limits(rules)
+  for _, d in pairs(DIALECTS) do
+    d.MAX_BODY = d.DEFAULT_MAX_BODY
+  end
+  for name, bytes in pairs(rules or {}) do
+    local d = DIALECTS[name]
+    if not d then
+      return ("--max-body %s=%d: no such dialect (huawei, tencent)"):format(name, bytes)
+    end
+    d.MAX_BODY = bytes
+  end
+end
+
 -- Loads the scenario, then what the data directory kept of the changes
 -- made since. Returns nothing on success, or the error message.
 function M.start(opts)
   admin_token = opts.admin_token
+  local bad = body_limits(opts.max_body)
+  if bad then
+    return bad
+  end
   local w, err = scenario.empty(), nil
   if opts.scenario then
     w, err = scenario.load(opts.scenario)

@@ -77,7 +77,7 @@ describe("fault injection through the SDKs", () => {
       const req = { key_id: HW_KEY, datakey_length: "256" };
       for (let i = 0; i < 2; i++) {
         const info = await rejectsHuawei(kms.createDatakey(req), 429, "APIGW.0308");
-        assert.equal(info.message, "The throttling threshold has been reached");
+        assert.equal(info.message, "The throttling threshold has been reached.");
       }
       const ok = await kms.createDatakey(req);
       assert.equal(ok.key_id, HW_KEY);

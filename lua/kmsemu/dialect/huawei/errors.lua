@@ -9,6 +9,8 @@ M.CATALOG = {
   ["APIGW.0101"] = { 404, "The API does not exist or has not been published in the environment" },
   -- The gateway's own failures, for injected faults (APIG error code table).
   ["APIGW.0103"] = { 500, "The backend does not exist" },
+  -- One code, many statuses; kmsemu raises it for a body over the limit.
+  ["APIGW.0201"] = { 413, "Request entity too large" },
   ["APIGW.0202"] = { 502, "Backend unavailable" },
   ["APIGW.0203"] = { 504, "Backend timeout" },
   ["APIGW.0301"] = { 401, "Incorrect IAM authentication information" },
@@ -134,9 +136,9 @@ function M.render(e, request_id)
   local entry = M.CATALOG[code] or M.CATALOG["KMS.0101"]
   local msg = DETAIL[e.code] or entry[2]
   if code:find("^APIGW%.") then
-    if e.detail then
-      msg = msg .. ": " .. e.detail
-    end
+    -- The gateway ends a bare message with a full stop and puts its
+    -- detail after a colon instead.
+    msg = e.detail and msg .. ": " .. e.detail or msg .. "."
     return entry[1], { error_msg = msg, error_code = code, request_id = request_id }
   end
   return entry[1], { error = { error_code = code, error_msg = msg } }

@@ -240,8 +240,17 @@ function M.fail(e, action)
   return fail(e, { ["Content-Type"] = "application/json", ["X-Request-Id"] = request_id() }, action)
 end
 
+-- The gateway refuses a body over 12 MB before anything else; kmsemu's
+-- --max-body huawei=BYTES changes the figure. req.oversize: the core did
+-- not keep a body over its own --max-body.
+M.DEFAULT_MAX_BODY = 12 * 1024 * 1024
+M.MAX_BODY = M.DEFAULT_MAX_BODY
+
 function M.handle(world, req)
   local headers = { ["Content-Type"] = "application/json", ["X-Request-Id"] = request_id() }
+  if req.oversize or #req.body > M.MAX_BODY then
+    return fail(errors.new("APIGW.0201", nil, true), headers)
+  end
   local r = root(world, req, headers)
   if r then
     return r

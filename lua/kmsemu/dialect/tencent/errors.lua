@@ -68,6 +68,10 @@ M.VENDOR = {
   UnsupportedOperation = "Unsupported operation.",
   UnsupportedProtocol = "HTTP(S) request protocol error; only GET and POST are supported.",
   RequestLimitExceeded = "The number of requests exceeds the frequency limit.",
+  RequestSizeLimitExceeded = "The request size exceeds the upper limit.",
+  -- What the service answers a v1 (form) request over its size limit.
+  ["AuthFailure.SignatureFailure"] = "The provided credentials could not be validated because of "
+    .. "exceeding request size limit, please use new signature method `TC3-HMAC-SHA256`.",
   ServiceUnavailable = "Service is unavailable now.",
   ["InvalidParameterValue.InvalidPlaintext"] = "Invalid `Plaintext`.",
   ["InvalidParameterValue.AliasAlreadyExists"] = "The alias already exists.",
