@@ -80,6 +80,21 @@ describe("kmsemu on the default scenario #http", function()
     assert.are.equal(200, (server.send(s, req)))
   end)
 
+  it("reports its resident size and the Lua heap's among the metrics", function()
+    local status, headers, body = server.send(s, { method = "GET", path = "/_kmsemu/metrics", headers = {}, body = "" })
+    assert.are.equal(200, status)
+    assert.matches("^text/plain", headers["content-type"])
+    local function gauge(name)
+      assert.is_truthy(body:find("# TYPE " .. name .. " gauge\n", 1, true), name)
+      return tonumber(body:match("\n" .. name .. " (%d+)\n"))
+    end
+    local rss, heap, slabs = gauge("process_resident_memory_bytes"), gauge("kmsemu_lua_heap_bytes"),
+      gauge("kmsemu_lua_slab_bytes")
+    assert.is_true(rss > 1024 * 1024 and rss < 256 * 1024 * 1024, tostring(rss))
+    assert.is_true(heap > 64 * 1024 and heap < rss, tostring(heap))
+    assert.is_true(slabs > 0 and slabs < rss, tostring(slabs))
+  end)
+
   it("keeps the connection alive between requests", function()
     local req = client.huawei { action = "create-datakey", host = host_of(s),
       body = { key_id = "0d0466b0-e727-4d9c-b35d-f84bb474a37f" } }

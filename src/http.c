@@ -32,6 +32,7 @@ struct http_server {
     int max_headers;
     const struct tls_identity *tls;
     atomic_int stopping; /* set by http_stop: hangs and drips end */
+    atomic_ulong served; /* requests answered, for http_served */
     char address[160];
 };
 
@@ -333,6 +334,7 @@ http_handle(struct mg_connection *conn, void *cbdata)
 
     vm_dispatch(srv->vm, &req, &res);
     free(body);
+    atomic_fetch_add_explicit(&srv->served, 1, memory_order_relaxed);
 
     if (res.delay_ms > 0)
         http_sleep_ms(res.delay_ms);
@@ -472,6 +474,12 @@ http_start(const struct http_config *cfg, struct vm *vm, char *err,
     mg_set_request_handler(srv->ctx, "/", http_handle, srv);
     http_set_address(srv, cfg->listen);
     return srv;
+}
+
+unsigned long
+http_served(struct http_server *srv)
+{
+    return atomic_load_explicit(&srv->served, memory_order_relaxed);
 }
 
 const char *

@@ -27,6 +27,9 @@ struct http_server *http_start(const struct http_config *cfg, struct vm *vm,
 /* The "host:port" the server actually listens on (port 0 resolved). */
 const char *http_address(const struct http_server *srv);
 
+/* Requests answered so far (by the VM; not civetweb's own refusals). */
+unsigned long http_served(struct http_server *srv);
+
 void http_stop(struct http_server *srv);
 
 #endif /* KMS_HTTP_H */

@@ -275,6 +275,30 @@ tls_setup(const struct options *o, struct tls_identity **id, char *err,
     return *id != NULL ? 0 : -1;
 }
 
+/* Waits for SIGINT or SIGTERM and returns it. Meanwhile, once a second
+ * in which requests were served, hands malloc's free pages back to the
+ * kernel: the request buffers of 64 workers and the Lua heap share one
+ * arena, and without this RSS crept up under a long mixed load (19.7 to
+ * 25.7 MB over a million requests of make soak) while the heap itself
+ * stayed flat. A trim takes well under a millisecond here. */
+static int
+serve(struct http_server *srv, const sigset_t *stop)
+{
+    const struct timespec second = {1, 0};
+    unsigned long seen = 0, now;
+    int sig;
+
+    for (;;) {
+        sig = sigtimedwait(stop, NULL, &second);
+        if (sig > 0)
+            return sig;
+        if ((now = http_served(srv)) != seen) {
+            seen = now;
+            malloc_trim(0);
+        }
+    }
+}
+
 /* The checkout kmsemu runs from: the parent of the binary's directory
  * (build/kmsemu), or, for a binary built into another directory, the
  * source tree it was compiled from. */
@@ -408,9 +432,7 @@ main(int argc, char **argv)
     printf("kmsemu listening on %s\n%s\n", url, vm_describe(vm, url));
     fflush(stdout);
 
-    do {
-        rc = sigwait(&stop, &sig);
-    } while (rc != 0);
+    sig = serve(srv, &stop);
     fprintf(stderr, "kmsemu: signal %d, stopping\n", sig);
 
     http_stop(srv);

@@ -51,6 +51,8 @@ struct vm_heap {
     struct vm_block *slabs;     /* every slab, freed with the state */
     size_t used;                /* bytes Lua holds, kept under max */
     size_t max;
+    size_t slab_bytes;          /* malloc'd for small blocks, never returned */
+    size_t large_bytes;         /* of used, in blocks malloc'd one by one */
 };
 
 struct vm {
@@ -133,6 +135,10 @@ static void
 vm_account(struct vm_heap *h, size_t osize, size_t nsize)
 {
     h->used = h->used + nsize - osize;
+    if (osize > VM_CLASSES * VM_GRAIN)
+        h->large_bytes -= osize;
+    if (nsize > VM_CLASSES * VM_GRAIN)
+        h->large_bytes += nsize;
 }
 
 
@@ -207,6 +213,7 @@ vm_small(struct vm_heap *h, size_t cls)
          * of the previous slab is lost, at most 511 bytes. */
         slab->next = h->slabs;
         h->slabs = slab;
+        h->slab_bytes += VM_SLAB;
         h->slab_next = (char *)slab + VM_GRAIN;
         h->slab_end = (char *)slab + VM_SLAB;
     }
@@ -293,6 +300,38 @@ vm_alloc(void *ud, void *p, size_t osize, size_t nsize)
 }
 
 #endif
+
+/* require("kmsemu.host").memory(): what the Lua heap holds, what its
+ * small-block slabs reserve, and how much of the first is in large
+ * blocks, in bytes; for the metrics. */
+static int
+vm_host_memory(lua_State *L)
+{
+    struct vm *vm = *(struct vm **)lua_getextraspace(L);
+    const struct vm_heap *h = &vm->heap;
+
+    lua_pushinteger(L, (lua_Integer)h->used);
+#ifdef VM_PLAIN_ALLOC
+    /* no slabs: the small blocks are malloc'd one by one */
+    lua_pushinteger(L, (lua_Integer)(h->used - h->large_bytes));
+#else
+    lua_pushinteger(L, (lua_Integer)h->slab_bytes);
+#endif
+    lua_pushinteger(L, (lua_Integer)h->large_bytes);
+    return 3;
+}
+
+static int
+vm_open_host(lua_State *L)
+{
+    static const luaL_Reg fns[] = {
+        {"memory", vm_host_memory},
+        {NULL, NULL},
+    };
+
+    luaL_newlib(L, fns);
+    return 1;
+}
 
 static void
 vm_heap_free(struct vm_heap *h)
@@ -536,6 +575,7 @@ vm_create(const struct vm_config *cfg, char *err, size_t errlen)
     *(struct vm **)lua_getextraspace(vm->L) = vm;
     luaL_openlibs(vm->L);
     vm_preload(vm->L, "kmsemu.core", luaopen_kmsemu_core);
+    vm_preload(vm->L, "kmsemu.host", vm_open_host);
     vm_preload(vm->L, "cjson", luaopen_cjson);
     vm_preload(vm->L, "cjson.safe", luaopen_cjson_safe);
     vm_paths(vm->L, cfg->lua_dir);

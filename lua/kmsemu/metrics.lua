@@ -41,6 +41,34 @@ local function samples(lines, name, counts)
   table.move(rows, 1, #rows, #lines + 1, lines)
 end
 
+-- The process's memory, as far as this process can tell: its resident
+-- size, and the Lua heap (kmsemu.host exists only inside kmsemu itself).
+local function memory(lines)
+  local gauges = {}
+  local f = io.open("/proc/self/status")
+  local status = f and f:read("a") or ""
+  if f then
+    f:close()
+  end
+  local kib = tonumber(status:match("\nVmRSS:%s*(%d+) kB"))
+  if kib then
+    gauges[#gauges + 1] = { "process_resident_memory_bytes", "Resident memory size in bytes.", kib * 1024 }
+  end
+  local ok, host = pcall(require, "kmsemu.host")
+  if ok then
+    local used, slabs = host.memory()
+    gauges[#gauges + 1] = { "kmsemu_lua_heap_bytes", "Bytes the Lua heap holds: keys, journal, "
+      .. "scenario, requests in flight, garbage not yet collected.", used }
+    gauges[#gauges + 1] = { "kmsemu_lua_slab_bytes", "Bytes reserved for the Lua heap's blocks "
+      .. "of up to 512 bytes, in use or free for reuse.", slabs }
+  end
+  for _, g in ipairs(gauges) do
+    lines[#lines + 1] = ("# HELP %s %s"):format(g[1], g[2])
+    lines[#lines + 1] = ("# TYPE %s gauge"):format(g[1])
+    lines[#lines + 1] = ("%s %d"):format(g[1], g[3])
+  end
+end
+
 function Metrics:render()
   local lines, requests, faults = {}, {}, {}
   for dialect, by_dialect in pairs(self.requests) do
@@ -57,6 +85,7 @@ function Metrics:render()
   samples(lines, "kmsemu_requests_total", requests)
   header(lines, "kmsemu_faults_fired_total", "Times each fault fired.")
   samples(lines, "kmsemu_faults_fired_total", faults)
+  memory(lines)
   return table.concat(lines, "\n") .. "\n"
 end
 
