@@ -194,6 +194,17 @@ describe("the admin API", function()
     assert.is_truthy(res.body:find('kmsemu_faults_fired_total{fault="1"} 1\n', 1, true), res.body)
   end)
 
+  it("counts made-up action names under one metric, and keeps them in the journal", function()
+    for i = 1, 50 do
+      tc("NoSuchAction" .. i, {})
+    end
+    local body = select(3, admin("GET", "metrics")).body
+    assert.is_nil(body:find("NoSuchAction", 1, true))
+    assert.is_truthy(body:find(
+      'kmsemu_requests_total{dialect="tencent",action="(unknown)",status="200"} 50\n', 1, true), body)
+    assert.are.equal(1, select(2, admin("GET", "journal/count?action=NoSuchAction7")).count)
+  end)
+
   it("shows the scenario, and replaces it only with one that loads", function()
     local _, shown = admin("GET", "scenario")
     assert.are.equal("scenarios/faults/errors.lua", shown.path)

@@ -235,6 +235,12 @@ function M.action_of(req)
   return r and r.op
 end
 
+-- Whether an action name is one of the API's: action_of only ever finds
+-- those.
+function M.known(action)
+  return action ~= nil
+end
+
 -- A whole error response for a raised error table (an injected fault).
 function M.fail(e, action)
   return fail(e, { ["Content-Type"] = "application/json", ["X-Request-Id"] = request_id() }, action)

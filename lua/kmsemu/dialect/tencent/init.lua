@@ -156,6 +156,11 @@ function M.fail(e, action)
   return respond { Error = { Code = code, Message = message }, RequestId = util.uuid() }
 end
 
+-- Whether an action name is one of the API's, emulated or not.
+function M.known(action)
+  return ACTIONS[action] ~= nil or M.NOT_EMULATED[action] ~= nil
+end
+
 -- The action a request names (X-TC-Action, or a v1 Action parameter), or
 -- nil; reads nothing else, changes nothing.
 function M.action_of(req)
