@@ -125,3 +125,31 @@ describe("tencent TC3-HMAC-SHA256", function()
     assert.are.equal("AUTH_MALFORMED", e.code)
   end)
 end)
+
+-- parse() takes the SDKs' exact form in one match and anything else
+-- through the general parser; both must read a header alike.
+describe("Authorization parsing", function()
+  local cases = {
+    { huawei, "SDK-HMAC-SHA256 Access=AK1, SignedHeaders=host;x-sdk-date, Signature=ABCdef01",
+      { "SDK-HMAC-SHA256  Access=AK1,SignedHeaders=host;x-sdk-date,   Signature=ABCdef01",
+        "SDK-HMAC-SHA256 Signature=ABCdef01, Access=AK1, SignedHeaders=host;x-sdk-date" } },
+    { tencent, "TC3-HMAC-SHA256 Credential=AKID1/2026-11-23/kms/tc3_request, SignedHeaders=content-type;host, Signature=ABCdef01",
+      { "TC3-HMAC-SHA256 Credential=AKID1/2026-11-23/kms/tc3_request,SignedHeaders=content-type;host,Signature=ABCdef01",
+        "TC3-HMAC-SHA256   Signature=ABCdef01, SignedHeaders=content-type;host, Credential=AKID1/2026-11-23/kms/tc3_request" } },
+  }
+  for _, c in ipairs(cases) do
+    local mod, sdk, others = c[1], c[2], c[3]
+    it(mod.ALGORITHM .. ": every spelling reads as the SDKs' own", function()
+      local want = mod.parse(sdk)
+      assert.is_table(want)
+      assert.are.equal("abcdef01", want.signature)
+      for _, h in ipairs(others) do
+        assert.are.same(want, mod.parse(h), h)
+      end
+    end)
+    it(mod.ALGORITHM .. ": a signature that is not hex is refused on both paths", function()
+      assert.is_nil(mod.parse((sdk:gsub("ABCdef01", "ABCdefXY"))))
+      assert.is_nil(mod.parse((others[1]:gsub("ABCdef01", "ABCdefXY"))))
+    end)
+  end
+end)

@@ -13,7 +13,15 @@ local M = {}
 M.ALGORITHM = "SDK-HMAC-SHA256"
 M.MAX_SKEW = 900 -- seconds; the gateway refuses dates ~15 minutes off
 
+-- The header exactly as every SDK writes it, taken in one match before
+-- the general parser.
+local SDK_FORM = "^SDK%-HMAC%-SHA256 Access=([^,%s]+), SignedHeaders=([^,%s]+), Signature=(%x+)$"
+
 function M.parse(header)
+  local ak, signed, sig = header:match(SDK_FORM)
+  if ak then
+    return { ak = ak, signed_headers = signed, signature = sig:lower() }
+  end
   local f = util.auth_fields(header, M.ALGORITHM)
   if not f or not (f.Access and f.SignedHeaders and f.Signature) or not f.Signature:find("^%x+$") then
     return nil
@@ -28,6 +36,9 @@ local function unescape(seg)
 end
 
 local function canonical_uri(path)
+  if not path:find("[^%w%-%._~/]") then -- nothing to decode or encode
+    return path:sub(-1) == "/" and path or path .. "/"
+  end
   local out = {}
   for seg in (path .. "/"):gmatch("([^/]*)/") do
     out[#out + 1] = util.uri_encode(unescape(seg))
@@ -40,6 +51,9 @@ local function canonical_uri(path)
 end
 
 local function canonical_query(query)
+  if query == "" then
+    return ""
+  end
   local pairs_ = util.parse_query(query)
   table.sort(pairs_, function(a, b)
     if a[1] ~= b[1] then
