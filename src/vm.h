@@ -1,11 +1,14 @@
 /* vm.h -- the one Lua state that holds all emulator state.
  *
- * Every request runs under one mutex, as Redis runs its scripts: a scenario
+ * Requests run in it one at a time, as Redis runs its scripts: a scenario
  * is then an ordinary Lua program whose counters see every call in order.
- * Whatever is slow (sleeping for an injected delay, writing to the socket)
- * happens outside the lock; so does key generation, which the binding
- * yields to the host (struct kms_offload): meanwhile other requests run,
- * and the request resumes where it stopped once its key is made. */
+ * The HTTP workers queue their requests; one of them at a time, the
+ * runner, takes the queue's requests through the state back to back and
+ * wakes each one's thread when it is answered. Whatever is slow (sleeping
+ * for an injected delay, writing to the socket) happens on the request's
+ * own thread, outside; so does key generation, which the binding yields
+ * to the host (struct kms_offload): meanwhile other requests run, and the
+ * request queues again to resume where it stopped once its key is made. */
 #ifndef KMS_VM_H
 #define KMS_VM_H
 
