@@ -76,6 +76,13 @@ describe("--tls-self-signed #http #tls", function()
     both_dialects(s, cert)
   end)
 
+  it("links its version document with https", function()
+    local p = io.popen(("curl -s --cacert %s %s/"):format(cert, s.url))
+    local body = p:read("a")
+    p:close()
+    assert.matches('"href":"https://127%.0%.0%.1:%d+/v1%.0/"', body)
+  end)
+
   it("is refused by a client that does not trust it", function()
     local code = sh(("curl -s -o /dev/null %s/"):format(s.url))
     assert.are.equal(60, code, "curl: peer certificate cannot be authenticated")

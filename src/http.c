@@ -326,6 +326,7 @@ http_handle(struct mg_connection *conn, void *cbdata)
     req.path = ri->local_uri_raw ? ri->local_uri_raw : ri->request_uri;
     req.query = ri->query_string ? ri->query_string : "";
     req.remote_addr = ri->remote_addr;
+    req.tls = ri->is_ssl;
     req.headers = headers;
     req.num_headers = ri->num_headers;
     req.body = body ? body : "";

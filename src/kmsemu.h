@@ -67,6 +67,7 @@ struct kms_request {
     const char *path;  /* URL-decoded path, as civetweb gives it */
     const char *query; /* raw query string, "" when there is none */
     const char *remote_addr;
+    int tls; /* arrived over https */
     const struct kms_header *headers;
     int num_headers;
     const char *body;

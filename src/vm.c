@@ -700,6 +700,8 @@ vm_push_request(lua_State *L, const struct kms_request *req)
     lua_setfield(L, -2, "query");
     lua_pushstring(L, req->remote_addr);
     lua_setfield(L, -2, "remote_addr");
+    lua_pushstring(L, req->tls ? "https" : "http");
+    lua_setfield(L, -2, "scheme");
     lua_pushlstring(L, req->body, req->body_len);
     lua_setfield(L, -2, "body");
     if (req->oversize > 0) {

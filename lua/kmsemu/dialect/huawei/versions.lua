@@ -8,7 +8,7 @@ local function detail(req)
   local host = req.headers.host or "127.0.0.1"
   return {
     id = "v1.0",
-    links = { { href = ("http://%s/v1.0/"):format(host), rel = "self" } },
+    links = { { href = ("%s://%s/v1.0/"):format(req.scheme or "http", host), rel = "self" } },
     version = "", status = "CURRENT", updated = "2016-09-01T00:00:00Z", min_version = "",
   }
 end
