@@ -177,6 +177,35 @@ static int lcore_unb64(lua_State *L)
     return 1;
 }
 
+/* kmsemu.core.replace(s, old, new): every occurrence of the plain string
+ * old replaced, left to right. The JSON of a 4 KiB ciphertext has some 90
+ * escaped slashes to undo; a Lua loop of find and sub spent 50 us on
+ * them, more than the rest of the request. */
+static int lcore_replace(lua_State *L)
+{
+    size_t len, oldlen, newlen;
+    const char *s = luaL_checklstring(L, 1, &len);
+    const char *old = luaL_checklstring(L, 2, &oldlen);
+    const char *new = luaL_checklstring(L, 3, &newlen);
+    const char *p = s, *end = s + len, *hit;
+    luaL_Buffer b;
+
+    luaL_argcheck(L, oldlen > 0, 2, "empty pattern");
+    if ((hit = memmem(p, len, old, oldlen)) == NULL) {
+        lua_settop(L, 1);
+        return 1;
+    }
+    luaL_buffinit(L, &b);
+    do {
+        luaL_addlstring(&b, p, (size_t)(hit - p));
+        luaL_addlstring(&b, new, newlen);
+        p = hit + oldlen;
+    } while ((hit = memmem(p, (size_t)(end - p), old, oldlen)) != NULL);
+    luaL_addlstring(&b, p, (size_t)(end - p));
+    luaL_pushresult(&b);
+    return 1;
+}
+
 /* kmsemu.core.aead_seal */
 static int lcore_aead_seal(lua_State *L)
 {
@@ -733,6 +762,7 @@ LUAMOD_API int luaopen_kmsemu_core(lua_State *L)
         {"unhex", lcore_unhex},
         {"b64", lcore_b64},
         {"unb64", lcore_unb64},
+        {"replace", lcore_replace},
         {"aead_seal", lcore_aead_seal},
         {"aead_open", lcore_aead_open},
         {"cipher", lcore_cipher},

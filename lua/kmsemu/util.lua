@@ -20,25 +20,10 @@ function M.decode_object(text)
   return t
 end
 
--- s with every occurrence of the plain string `old` replaced by `new`.
--- A plain find() runs at memchr speed, and a string without `old` comes
--- back as it is; gsub would try a pattern match at every byte, ~80 us for
--- the JSON of a 4 KiB ciphertext.
-function M.replace(s, old, new)
-  local i = s:find(old, 1, true)
-  if not i then
-    return s
-  end
-  local parts, from = {}, 1
-  while i do
-    parts[#parts + 1] = s:sub(from, i - 1)
-    parts[#parts + 1] = new
-    from = i + #old
-    i = s:find(old, from, true)
-  end
-  parts[#parts + 1] = s:sub(from)
-  return table.concat(parts)
-end
+-- s with every occurrence of the plain string `old` replaced by `new`,
+-- in C: gsub tries a pattern at every byte (~80 us for the JSON of a 4 KiB
+-- ciphertext) and a Lua loop of plain finds still took ~50 us.
+M.replace = core.replace
 
 -- Base64 carries '/', which Debian's cjson 2.1.0 always escapes as "\/":
 -- legal JSON, but not what either cloud sends. cjson escapes every '/', so

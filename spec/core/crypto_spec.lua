@@ -87,6 +87,23 @@ describe("kmsemu.core", function()
     end)
   end)
 
+  describe("replace", function()
+    it("replaces every plain occurrence, left to right, and returns a string without one as it is", function()
+      assert.are.equal("a/b/c", core.replace("a\\/b\\/c", "\\/", "/"))
+      assert.are.equal("xx", core.replace("aaaa", "aa", "x"))
+      assert.are.equal("%d.+", core.replace("%d.*", "*", "+")) -- no pattern characters
+      assert.are.equal("nothing here", core.replace("nothing here", "\\/", "/"))
+      assert.are.equal("", core.replace("", "a", "b"))
+      assert.are.equal("b\0b", core.replace("a\0a", "a", "b"))
+      local big = ("QUJD/"):rep(1000)
+      assert.are.equal(big:gsub("/", "_"), core.replace(big, "/", "_"))
+    end)
+
+    it("refuses an empty needle", function()
+      assert.has_error(function() core.replace("abc", "", "x") end)
+    end)
+  end)
+
   describe("hkdf", function()
     it("matches RFC 5869 test case 1", function()
       local okm = core.hkdf("sha256", string.rep("\11", 22), x("000102030405060708090a0b0c"),
