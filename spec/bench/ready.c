@@ -7,6 +7,7 @@
  *   ready REQFILE CMD [ARGS...]
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,7 +87,11 @@ main(int argc, char **argv)
         return 1;
     start = now_ms();
     if ((pid = fork()) == 0) {
+        int null = open("/dev/null", O_WRONLY);
+
         dup2(pipefd[1], STDOUT_FILENO);
+        if (null >= 0)
+            dup2(null, STDERR_FILENO); /* "signal 15, stopping" */
         close(pipefd[0]);
         execvp(argv[2], argv + 2);
         _exit(127);
