@@ -71,9 +71,9 @@ end
 local function stop(s)
   os.execute(("kill -TERM %d"):format(s.pid))
   for _ = 1, 3000 do
-    local st = read(s.status)
+    local st = tonumber(read(s.status) or "") -- written after it is created
     if st then
-      return tonumber(st)
+      return st
     end
     os.execute("sleep 0.02")
   end

@@ -51,9 +51,11 @@ end
 -- Waits for the process to end; returns its exit status and stderr.
 function M.wait(s, seconds)
   for _ = 1, (seconds or 15) * 50 do
-    local st = read(s.status)
+    -- The shell creates the file before it writes the number: an empty
+    -- read is not the end yet.
+    local st = tonumber(read(s.status) or "")
     if st then
-      return tonumber(st), read(s.err)
+      return st, read(s.err)
     end
     sleep(0.02)
   end
