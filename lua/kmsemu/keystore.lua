@@ -99,12 +99,11 @@ end
 -- spec are required; id defaults to a fresh UUID, state to enabled, usage
 -- to the spec's. material: raw bytes (symmetric, HMAC) or a private PEM
 -- (asymmetric) for version 1; nil derives it. Any other field of f (tags,
--- rotation, a dialect's own extras) is kept on the key as given.
+-- rotation, a dialect's own extras) is kept on the key as given. f itself
+-- becomes the key record (every caller passes a fresh table): a scenario
+-- may declare 100 000 keys.
 function Store:add(f)
-  local key = {}
-  for k, v in pairs(f) do
-    key[k] = v
-  end
+  local key = f
   key.id = f.id or util.uuid()
   key.state = f.state or "enabled"
   key.usage = f.usage or M.SPECS[f.spec].usage

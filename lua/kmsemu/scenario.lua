@@ -377,6 +377,8 @@ local function harness(w, seed, jrnl)
   return w
 end
 
+local NO_ROTATION = {} -- read only
+
 -- Adds a checked cmk{} declaration to a key store: a scenario's fixture
 -- or a key the admin API creates. Returns the key, or nil and why.
 function M.add_cmk(keys, creds, c)
@@ -392,7 +394,7 @@ function M.add_cmk(keys, creds, c)
   if material and not keystore.is_asymmetric(spec) then
     material = core.unhex(material)
   end
-  local r = c.rotation or {}
+  local r = c.rotation or NO_ROTATION
   local key = keys:add {
     id = c.id, dialect = c.dialect, owner = owner, spec = spec, usage = c.usage,
     state = c.state, alias = c.alias, description = c.description,
