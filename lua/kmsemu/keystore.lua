@@ -164,6 +164,23 @@ function Store:list(dialect, owner)
   return out
 end
 
+-- The same keys in no order, for a count or a search that needs none:
+-- sorting every key of a store of 100 000 on each CreateKey cost more
+-- than the rest of the call.
+function Store:each(dialect, owner)
+  local out = {}
+  for s, key in pairs(self.keys) do
+    if key.dialect == dialect and key.owner == owner then
+      if expired(key) then
+        self.keys[s] = nil
+      else
+        out[#out + 1] = key
+      end
+    end
+  end
+  return out
+end
+
 function Store:find_alias(dialect, owner, alias)
   for _, key in ipairs(self:list(dialect, owner)) do
     if key.alias == alias then

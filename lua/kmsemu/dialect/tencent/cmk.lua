@@ -118,7 +118,7 @@ end
 -- for deletion.
 function M.quota_used(ctx)
   local n = 0
-  for _, key in ipairs(M.all(ctx)) do
+  for _, key in ipairs(ctx.keys:each("tencent", ctx.region)) do
     if key.state ~= "pending_deletion" and not M.is_managed(key) then
       n = n + 1
     end
