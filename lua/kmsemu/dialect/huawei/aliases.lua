@@ -17,7 +17,7 @@ end
 
 -- The key holding `alias` in this project, and the entry.
 local function holder(ctx, alias)
-  for _, key in ipairs(context.list(ctx)) do
+  for _, key in ipairs(context.each(ctx)) do
     for i, a in ipairs(key.aliases or {}) do
       if a.alias == alias then
         return key, i, a

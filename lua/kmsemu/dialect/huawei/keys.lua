@@ -58,7 +58,7 @@ local function alias_of(ctx, b, key)
   if not alias:find("^[%w:/_%-]+$") or #alias > 255 or alias:find("/default$") then
     errors.vendor("KMS.1101", alias)
   end
-  for _, other in ipairs(context.list(ctx)) do
+  for _, other in ipairs(context.each(ctx)) do
     if other.alias == alias and other ~= key then
       errors.vendor("KMS.1104", alias)
     end
@@ -76,7 +76,7 @@ end
 
 local function non_default_count(ctx)
   local n = 0
-  for _, key in ipairs(context.list(ctx)) do
+  for _, key in ipairs(context.each(ctx)) do
     if not shape.is_default(key) then
       n = n + 1
     end
