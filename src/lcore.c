@@ -73,6 +73,31 @@ static int lcore_random(lua_State *L)
     return 1;
 }
 
+/* kmsemu.core.uuid(): a random version 4 UUID in lower-case hex, the
+ * shape of request ids and key ids. One per request: building it in Lua
+ * from hex and substrings was 3 % of a GenerateDataKey's Lua time. */
+static int lcore_uuid(lua_State *L)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char r[16];
+    char out[36];
+    const char *err;
+    int i, o = 0;
+
+    if (crypto_random(r, sizeof(r), &err) < 0)
+        return lcore_fail(L, err);
+    r[6] = (unsigned char)((r[6] & 0x0f) | 0x40); /* version 4 */
+    r[8] = (unsigned char)((r[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    for (i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[r[i] >> 4];
+        out[o++] = hex[r[i] & 0x0f];
+    }
+    lua_pushlstring(L, out, sizeof(out));
+    return 1;
+}
+
 /* kmsemu.core.digest */
 static int lcore_digest(lua_State *L)
 {
@@ -755,6 +780,7 @@ LUAMOD_API int luaopen_kmsemu_core(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
         {"random", lcore_random},
+        {"uuid", lcore_uuid},
         {"digest", lcore_digest},
         {"hmac", lcore_hmac},
         {"hkdf", lcore_hkdf},

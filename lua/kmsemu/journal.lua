@@ -29,14 +29,16 @@ end
 -- entry: time, dialect, action (native), neutral, key_id, caller, status,
 -- error, faults (list of ids), latency_ms; any table with those fields
 -- (the router passes its call description). Gets a sequence number.
-function Journal:record(entry)
+-- Written out field by field: a loop over M.FIELDS was 7 % of a
+-- GenerateDataKey's Lua time.
+function Journal:record(e)
   self.seq = self.seq + 1
   local slot = (self.first + self.n - 1) % self.size + 1
-  local cols = self.cols
-  for _, f in ipairs(M.FIELDS) do
-    cols[f][slot] = entry[f]
-  end
-  cols.seq[slot] = self.seq
+  local c = self.cols
+  c.seq[slot], c.time[slot], c.dialect[slot], c.action[slot] = self.seq, e.time, e.dialect, e.action
+  c.neutral[slot], c.key_id[slot], c.caller[slot], c.status[slot] = e.neutral, e.key_id, e.caller, e.status
+  c.error[slot], c.faults[slot], c.connection[slot], c.latency_ms[slot] =
+    e.error, e.faults, e.connection, e.latency_ms
   if self.n < self.size then
     self.n = self.n + 1
   else

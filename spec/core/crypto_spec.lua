@@ -87,6 +87,19 @@ describe("kmsemu.core", function()
     end)
   end)
 
+  describe("uuid", function()
+    it("gives version 4 UUIDs in lower-case hex, each different", function()
+      local seen = {}
+      for _ = 1, 200 do
+        local u = core.uuid()
+        assert.matches("^%x%x%x%x%x%x%x%x%-%x%x%x%x%-4%x%x%x%-[89ab]%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$", u)
+        assert.are.equal(u:lower(), u)
+        assert.is_nil(seen[u])
+        seen[u] = true
+      end
+    end)
+  end)
+
   describe("replace", function()
     it("replaces every plain occurrence, left to right, and returns a string without one as it is", function()
       assert.are.equal("a/b/c", core.replace("a\\/b\\/c", "\\/", "/"))

@@ -62,26 +62,45 @@ local coerce
 
 -- Checks an object against its fields. prefix names it in messages
 -- ("Tags.0"); the top level of a request has none.
+local function full(prefix, k)
+  return prefix and (prefix .. "." .. k) or k
+end
+
+-- The names of a field table's required fields, listed once, in the
+-- order pairs() gives them (the first one missing is the one named).
+local required_of = setmetatable({}, { __mode = "k" })
+
+local function required(fields)
+  local r = required_of[fields]
+  if not r then
+    r = {}
+    for k, f in pairs(fields) do
+      if f.required then
+        r[#r + 1] = k
+      end
+    end
+    required_of[fields] = r
+  end
+  return r
+end
+
 local function object(prefix, fields, v)
   if type(v) ~= "table" or v[1] ~= nil then
     type_error(prefix)
-  end
-  local function full(k)
-    return prefix and (prefix .. "." .. k) or k
   end
   local out = {}
   for k, fv in pairs(v) do
     local f = fields[k]
     if not f then
-      errors.raise("UNKNOWN_PARAMETER", full(k))
+      errors.raise("UNKNOWN_PARAMETER", full(prefix, k))
     end
     if fv ~= util.null then
-      out[k] = coerce(full(k), f.type, fv)
+      out[k] = coerce(full(prefix, k), f.type, fv)
     end
   end
-  for k, f in pairs(fields) do
-    if f.required and out[k] == nil then
-      errors.raise("MISSING_PARAMETER", full(k))
+  for _, k in ipairs(required(fields)) do
+    if out[k] == nil then
+      errors.raise("MISSING_PARAMETER", full(prefix, k))
     end
   end
   return out
