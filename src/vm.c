@@ -1140,13 +1140,11 @@ vm_enqueue(struct vm *vm, struct vm_job *j)
  * empty the role ends; after VM_BATCH jobs it passes to the next job's
  * thread.
  *
- * This replaced a mutex that every request took in turn. A thread that
- * sleeps on a mutex pays a futex wait, a wake-up and two context switches
- * (more than the request itself on a virtual machine), and the state then
- * sits free until the woken thread gets a core; spinning with
- * sched_yield() instead kept the state busy but burned the cores that
- * wrk and the other connections' I/O needed. Here the state goes from
- * one request to the next without a pause, and waiting threads sleep. */
+ * This replaced a mutex that every request took in turn: however its
+ * waiters waited (asleep, or yielding their core), each hand-off of the
+ * mutex left the state free until the next holder got a core, once per
+ * request. Here the state goes from one request to the next without a
+ * pause, and a hand-off happens once per VM_BATCH requests. */
 static void
 vm_serve(struct vm *vm, struct vm_job *own)
 {
