@@ -64,20 +64,33 @@ static EVP_CIPHER *cipher_algs[COUNT(cipher_specs)];
 static EVP_MAC *hmac_alg;
 static EVP_KDF *hkdf_alg;
 static crypto_algorithm probe[COUNT(cipher_specs) + 2];
-static pthread_key_t hmac_key;
+static pthread_key_t thread_key;
 static int init_failed;
 static pthread_once_t init_control = PTHREAD_ONCE_INIT;
 
+/* A call to RAND_bytes costs ~7k instructions whatever its length (the
+ * DRBG's locking and checks), and a request draws several small values (a
+ * data key, an IV, a request id). Each thread draws RANDOM_POOL bytes at
+ * once and hands them out, wiping each as it goes; larger requests go to
+ * RAND_bytes directly. */
+#define RANDOM_POOL 4096
+
+/* What a thread keeps, made the first time it needs it: a pool in static
+ * thread-local storage was zeroed, so made resident, in each of the 64
+ * HTTP workers at start, whether it ever drew a byte or not. */
 typedef struct {
     EVP_MAC_CTX *ctx[COUNT(md_specs)];
-} hmac_cache;
+    size_t random_left;
+    unsigned char random_pool[RANDOM_POOL];
+} per_thread;
 
-static void hmac_cache_free(void *p)
+static void per_thread_free(void *p)
 {
-    hmac_cache *cache = p;
+    per_thread *cache = p;
 
     for (size_t i = 0; i < COUNT(md_specs); i++)
         EVP_MAC_CTX_free(cache->ctx[i]);
+    OPENSSL_cleanse(cache->random_pool, sizeof(cache->random_pool));
     free(cache);
 }
 
@@ -87,7 +100,7 @@ static void init_once(void)
     size_t i;
 
     /* The state below lives for the process and every exiting thread runs
-     * hmac_cache_free(): when loaded as a Lua module, keep this object mapped
+     * per_thread_free(): when loaded as a Lua module, keep this object mapped
      * even after the Lua state that loaded it closes. */
     if (dladdr((void *)init_once, &self) != 0 && self.dli_fname != NULL)
         (void)dlopen(self.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
@@ -111,7 +124,7 @@ static void init_once(void)
     probe[i].available = sm3 != NULL;
     EVP_MD_free(sm3);
 
-    if (pthread_key_create(&hmac_key, hmac_cache_free) != 0)
+    if (pthread_key_create(&thread_key, per_thread_free) != 0)
         init_failed = 1;
     /* A missing optional algorithm is reported per call, not as a stale
      * error on whichever thread happened to initialise. */
@@ -155,35 +168,29 @@ static const void *nz(const void *p)
     return p != NULL ? p : "";
 }
 
-/* A call to RAND_bytes costs ~7k instructions whatever its length (the
- * DRBG's locking and checks), and a request draws several small values (a
- * data key, an IV, a request id). Each thread draws RANDOM_POOL bytes at
- * once and hands them out, wiping each as it goes; larger requests go to
- * RAND_bytes directly. */
-#define RANDOM_POOL 4096
-static _Thread_local unsigned char random_pool[RANDOM_POOL];
-static _Thread_local size_t random_left;
+static per_thread *thread_cache(void);
 
 int crypto_random(unsigned char *out, size_t n, const char **err)
 {
+    per_thread *c;
     unsigned char *from;
 
     if (n > INT_MAX)
         return fail(err, "too many bytes requested");
-    if (n > RANDOM_POOL / 8) {
+    if (n > RANDOM_POOL / 8 || (c = thread_cache()) == NULL) {
         if (RAND_bytes(out, (int)n) != 1)
             return fail(err, "random generator failed");
         return 0;
     }
-    if (random_left < n) {
-        if (RAND_bytes(random_pool, RANDOM_POOL) != 1)
+    if (c->random_left < n) {
+        if (RAND_bytes(c->random_pool, RANDOM_POOL) != 1)
             return fail(err, "random generator failed");
-        random_left = RANDOM_POOL;
+        c->random_left = RANDOM_POOL;
     }
-    from = random_pool + RANDOM_POOL - random_left;
+    from = c->random_pool + RANDOM_POOL - c->random_left;
     memcpy(out, from, n);
     OPENSSL_cleanse(from, n);
-    random_left -= n;
+    c->random_left -= n;
     return 0;
 }
 
@@ -211,20 +218,33 @@ int crypto_digest(const char *alg, const void *in, size_t inlen,
     return 0;
 }
 
-/* Creating and configuring an HMAC context costs far more than the MAC of a
- * short string, so each thread keeps one per digest and only re-keys it. */
-static EVP_MAC_CTX *hmac_ctx(int alg)
+/* This thread's cache, or NULL when it cannot be made. */
+static per_thread *thread_cache(void)
 {
-    hmac_cache *cache = pthread_getspecific(hmac_key);
+    const char *err;
+    per_thread *cache;
 
-    if (cache == NULL) {
+    if (crypto_init(&err) < 0)
+        return NULL;
+    if ((cache = pthread_getspecific(thread_key)) == NULL) {
         if ((cache = calloc(1, sizeof(*cache))) == NULL)
             return NULL;
-        if (pthread_setspecific(hmac_key, cache) != 0) {
+        if (pthread_setspecific(thread_key, cache) != 0) {
             free(cache);
             return NULL;
         }
     }
+    return cache;
+}
+
+/* Creating and configuring an HMAC context costs far more than the MAC of a
+ * short string, so each thread keeps one per digest and only re-keys it. */
+static EVP_MAC_CTX *hmac_ctx(int alg)
+{
+    per_thread *cache = thread_cache();
+
+    if (cache == NULL)
+        return NULL;
     if (cache->ctx[alg] == NULL) {
         OSSL_PARAM params[] = {
             OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
