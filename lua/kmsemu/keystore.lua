@@ -142,31 +142,9 @@ function Store:remove(key)
   self:touch(key)
 end
 
--- The keys of one owner, oldest first (ties broken by id), expired ones
--- dropped.
-function Store:list(dialect, owner)
-  local out = {}
-  for s, key in pairs(self.keys) do
-    if key.dialect == dialect and key.owner == owner then
-      if expired(key) then
-        self.keys[s] = nil
-      else
-        out[#out + 1] = key
-      end
-    end
-  end
-  table.sort(out, function(a, b)
-    if a.created ~= b.created then
-      return a.created < b.created
-    end
-    return a.id < b.id
-  end)
-  return out
-end
-
--- The same keys in no order, for a count or a search that needs none:
--- sorting every key of a store of 100 000 on each CreateKey cost more
--- than the rest of the call.
+-- The keys of one owner in no order, expired ones dropped: enough for a
+-- count or a search, and sorting every key of a store of 100 000 on each
+-- CreateKey cost more than the rest of the call.
 function Store:each(dialect, owner)
   local out = {}
   for s, key in pairs(self.keys) do
@@ -178,6 +156,18 @@ function Store:each(dialect, owner)
       end
     end
   end
+  return out
+end
+
+-- The same keys oldest first (ties broken by id).
+function Store:list(dialect, owner)
+  local out = self:each(dialect, owner)
+  table.sort(out, function(a, b)
+    if a.created ~= b.created then
+      return a.created < b.created
+    end
+    return a.id < b.id
+  end)
   return out
 end
 

@@ -100,6 +100,12 @@ function M.usable(ctx, id, allow)
   return ctx.keys:usable("tencent", ctx.region, id, allow)
 end
 
+-- Every key of the region in no order and not refreshed, for a count or
+-- a search by alias.
+function M.each(ctx)
+  return ctx.keys:each("tencent", ctx.region)
+end
+
 -- Every key of the region, refreshed, oldest first.
 function M.all(ctx)
   local out = ctx.keys:list("tencent", ctx.region)
@@ -118,7 +124,7 @@ end
 -- for deletion.
 function M.quota_used(ctx)
   local n = 0
-  for _, key in ipairs(ctx.keys:each("tencent", ctx.region)) do
+  for _, key in ipairs(M.each(ctx)) do
     if key.state ~= "pending_deletion" and not M.is_managed(key) then
       n = n + 1
     end

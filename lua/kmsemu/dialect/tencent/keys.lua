@@ -30,7 +30,7 @@ local function check_alias(alias)
 end
 
 local function alias_taken(ctx, alias, except)
-  for _, key in ipairs(ctx.keys:each("tencent", ctx.region)) do
+  for _, key in ipairs(cmk.each(ctx)) do
     if key.alias == alias and key ~= except then
       errors.vendor("InvalidParameterValue.AliasAlreadyExists")
     end
