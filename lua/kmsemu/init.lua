@@ -72,7 +72,7 @@ end
 -- names must not grow them without bound (the journal is a ring).
 local function journal(dialect, c, res, fired, started)
   c.time, c.status, c.error, c.faults = os.time(), res.status, call.error_code(c.dialect, res), fired.ids
-  -- Time under the lock (monotonic) plus the injected delay.
+  -- Time in the Lua state (monotonic) plus the injected delay.
   c.latency_ms = math.floor(core.clock() - started + 0.5) + fired.delay_ms
   world.journal:record(c)
   local action = c.action

@@ -60,8 +60,6 @@ end
 
 local coerce
 
--- Checks an object against its fields. prefix names it in messages
--- ("Tags.0"); the top level of a request has none.
 local function full(prefix, k)
   return prefix and (prefix .. "." .. k) or k
 end
@@ -84,6 +82,8 @@ local function required(fields)
   return r
 end
 
+-- Checks an object against its fields. prefix names it in messages
+-- ("Tags.0"); the top level of a request has none.
 local function object(prefix, fields, v)
   if type(v) ~= "table" or v[1] ~= nil then
     type_error(prefix)
