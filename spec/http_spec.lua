@@ -232,3 +232,85 @@ describe("the C core's fallbacks #http", function()
     assert.are.equal("10000", headers["x-echo-length"])
   end)
 end)
+
+-- The listener starts while the scenario still loads: a client that finds
+-- the port early is answered once the VM is ready, or refused if it fails.
+describe("the listener while the scenario loads #http", function()
+  -- A port that was free a moment ago.
+  local function free_port()
+    local s = server.start { "--scenario", "scenarios/default.lua" }
+    local port = tonumber(s.url:match(":(%d+)$"))
+    server.stop(s)
+    return port
+  end
+
+  -- A scenario that takes a few hundred milliseconds to load.
+  local function slow_scenario(tail)
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write(server.read("scenarios/default.lua"), [[
+
+for i = 1, 60000 do
+  cmk { id = string.format("%08x-0000-4000-8000-%012x", i, i), dialect = "tencent" }
+end
+]], tail or "")
+    f:close()
+    return path
+  end
+
+  -- Starts kmsemu on the port and at once sends it a request, retried
+  -- until the port accepts. Returns curl's status, connect and total
+  -- times and the body, and kmsemu's exit status after SIGTERM.
+  local function race(scenario, req)
+    local port = free_port()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. dir))
+    local body = dir .. "/body"
+    local f = assert(io.open(body, "wb"))
+    f:write(req.body)
+    f:close()
+    local headers = {}
+    for k, v in pairs(req.headers) do
+      if k ~= "host" then
+        headers[#headers + 1] = ("-H '%s: %s'"):format(k, v)
+      end
+    end
+    local script = ([[
+%s --listen 127.0.0.1:%d --scenario %s >%s/out 2>%s/err & pid=$!
+until curl -s -o %s/resp -w '%%{http_code} %%{time_connect} %%{time_total}' %s --data-binary @%s http://127.0.0.1:%d/ >%s/curl; do
+  kill -0 $pid 2>/dev/null || break; sleep 0.005
+done
+kill $pid 2>/dev/null; wait $pid; echo $?]]):format(server.BIN, port, scenario, dir, dir, dir,
+      table.concat(headers, " "), body, port, dir)
+    local p = io.popen(script)
+    local exit = tonumber(p:read("a"):match("(%d+)%s*$"))
+    p:close()
+    local code, connect, total = (server.read(dir .. "/curl") or ""):match("^(%d+) ([%d.]+) ([%d.]+)")
+    local out = { status = tonumber(code), waited = total and (tonumber(total) - tonumber(connect)),
+                  body = server.read(dir .. "/resp") or "", exit = exit, err = server.read(dir .. "/err") }
+    os.execute("rm -rf " .. dir)
+    return out
+  end
+
+  it("holds a request that comes in while the scenario loads and answers it once loaded", function()
+    local scenario = slow_scenario()
+    local r = race(scenario, client.tencent { action = "GenerateDataKey", host = "127.0.0.1",
+      params = { KeyId = "6d4f5e70-1e38-11e9-b129-5cb9019b4b06", KeySpec = "AES_256" } })
+    os.remove(scenario)
+    assert.are.equal(200, r.status, r.body)
+    assert.is_truthy(r.body:find('"CiphertextBlob"', 1, true), r.body)
+    assert.is_true(r.waited > 0.05, "the request came in after the VM was ready: " .. r.waited)
+    assert.are.equal(0, r.exit)
+  end)
+
+  it("refuses it with a 503 and exits 2 when the scenario fails after the port opened", function()
+    local scenario = slow_scenario('error("broken on purpose")\n')
+    local r = race(scenario, { headers = {}, body = "{}" })
+    os.remove(scenario)
+    assert.are.equal(503, r.status, r.body)
+    assert.are.equal('{"kmsemu_error":"the emulator failed to start"}', r.body)
+    assert.are.equal(2, r.exit)
+    assert.is_truthy(r.err:find("broken on purpose", 1, true), r.err)
+  end)
+end)

@@ -27,7 +27,11 @@
 
 struct http_server {
     struct mg_context *ctx;
-    struct vm *vm;
+    struct vm *_Atomic vm; /* NULL until http_attach() */
+    int attached;          /* under gate: http_attach() was called */
+    int waiting;           /* under gate: requests held for the VM */
+    pthread_mutex_t gate;
+    pthread_cond_t ready;
     size_t max_body;
     int max_headers;
     const struct tls_identity *tls;
@@ -294,10 +298,39 @@ http_disconnect(struct http_server *srv, struct mg_connection *conn,
     shutdown(fd, SHUT_RDWR);
 }
 
+/* The VM, once main() has attached it: the server starts listening while
+ * the VM is still being built, and a request that comes in meanwhile (the
+ * port was fixed and a client was quick) waits for it. If the VM failed,
+ * the request is refused here, before http_stop() lets civetweb stop:
+ * once it has, civetweb writes nothing more. Returns NULL then. */
+static struct vm *
+http_vm(struct http_server *srv, struct mg_connection *conn)
+{
+    struct vm *vm = atomic_load_explicit(&srv->vm, memory_order_acquire);
+
+    if (vm != NULL)
+        return vm;
+    pthread_mutex_lock(&srv->gate);
+    srv->waiting++;
+    while (!srv->attached)
+        pthread_cond_wait(&srv->ready, &srv->gate);
+    vm = atomic_load_explicit(&srv->vm, memory_order_acquire);
+    pthread_mutex_unlock(&srv->gate);
+    if (vm == NULL)
+        http_refuse(conn, 503, "Service Unavailable",
+                    "the emulator failed to start");
+    pthread_mutex_lock(&srv->gate);
+    srv->waiting--;
+    pthread_cond_broadcast(&srv->ready);
+    pthread_mutex_unlock(&srv->gate);
+    return vm;
+}
+
 static int
 http_handle(struct mg_connection *conn, void *cbdata)
 {
     struct http_server *srv = cbdata;
+    struct vm *vm;
     const struct mg_request_info *ri = mg_get_request_info(conn);
     struct kms_header headers[MG_MAX_HEADERS];
     struct kms_request req;
@@ -308,6 +341,8 @@ http_handle(struct mg_connection *conn, void *cbdata)
 
     /* civetweb keeps the first MG_MAX_HEADERS fields and drops the rest
      * without a word; a request that reaches the cap may have lost some. */
+    if ((vm = http_vm(srv, conn)) == NULL)
+        return 503;
     if (ri->num_headers > srv->max_headers ||
         ri->num_headers >= MG_MAX_HEADERS)
         return http_refuse(conn, 431, "Request Header Fields Too Large",
@@ -333,7 +368,7 @@ http_handle(struct mg_connection *conn, void *cbdata)
     req.body_len = body_len;
     req.keep_alive = drained && http_keep_alive(ri);
 
-    vm_dispatch(srv->vm, &req, &res);
+    vm_dispatch(vm, &req, &res);
     free(body);
     atomic_fetch_add_explicit(&srv->served, 1, memory_order_relaxed);
 
@@ -406,9 +441,16 @@ http_set_address(struct http_server *srv, const char *listen)
                  listen, port);
 }
 
+static void
+http_free(struct http_server *srv)
+{
+    pthread_cond_destroy(&srv->ready);
+    pthread_mutex_destroy(&srv->gate);
+    free(srv);
+}
+
 struct http_server *
-http_start(const struct http_config *cfg, struct vm *vm, char *err,
-           size_t errlen)
+http_start(const struct http_config *cfg, char *err, size_t errlen)
 {
     struct mg_callbacks callbacks;
     struct mg_init_data init;
@@ -441,7 +483,8 @@ http_start(const struct http_config *cfg, struct vm *vm, char *err,
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    srv->vm = vm;
+    pthread_mutex_init(&srv->gate, NULL);
+    pthread_cond_init(&srv->ready, NULL);
     srv->max_body = cfg->max_body;
     srv->max_headers = cfg->max_headers;
     srv->tls = cfg->tls;
@@ -469,12 +512,22 @@ http_start(const struct http_config *cfg, struct vm *vm, char *err,
         if (err[0] == '\0')
             snprintf(err, errlen, "cannot listen on %s", cfg->listen);
         mg_exit_library();
-        free(srv);
+        http_free(srv);
         return NULL;
     }
     mg_set_request_handler(srv->ctx, "/", http_handle, srv);
     http_set_address(srv, cfg->listen);
     return srv;
+}
+
+void
+http_attach(struct http_server *srv, struct vm *vm)
+{
+    pthread_mutex_lock(&srv->gate);
+    atomic_store_explicit(&srv->vm, vm, memory_order_release);
+    srv->attached = 1;
+    pthread_cond_broadcast(&srv->ready);
+    pthread_mutex_unlock(&srv->gate);
 }
 
 unsigned long
@@ -531,10 +584,17 @@ http_stop(struct http_server *srv)
     if (srv == NULL)
         return;
     atomic_store(&srv->stopping, 1);
+    /* Requests held for a VM that never came are answered first. */
+    pthread_mutex_lock(&srv->gate);
+    srv->attached = 1;
+    pthread_cond_broadcast(&srv->ready);
+    while (srv->waiting > 0)
+        pthread_cond_wait(&srv->ready, &srv->gate);
+    pthread_mutex_unlock(&srv->gate);
     woken = pthread_create(&waker, NULL, http_wake, srv->address) == 0;
     mg_stop(srv->ctx);
     if (woken)
         pthread_join(waker, NULL);
     mg_exit_library();
-    free(srv);
+    http_free(srv);
 }

@@ -20,9 +20,14 @@ struct http_config {
     const struct tls_identity *tls; /* serve https with it, or NULL */
 };
 
-/* Starts listening. On failure returns NULL with a reason in err. */
-struct http_server *http_start(const struct http_config *cfg, struct vm *vm,
-                               char *err, size_t errlen);
+/* Starts listening. On failure returns NULL with a reason in err.
+ * Requests wait until http_attach() names the VM that answers them. */
+struct http_server *http_start(const struct http_config *cfg, char *err,
+                               size_t errlen);
+
+/* Lets the waiting and all later requests through to vm; with NULL (the
+ * VM failed to start) they are refused with a 503. */
+void http_attach(struct http_server *srv, struct vm *vm);
 
 /* The "host:port" the server actually listens on (port 0 resolved). */
 const char *http_address(const struct http_server *srv);

@@ -202,6 +202,22 @@ static int lcore_unb64(lua_State *L)
     return 1;
 }
 
+/* The first occurrence of old in [p, end), or NULL. memchr for its first
+ * byte, then a compare: glibc's memmem sets up a search on every call,
+ * and the ~90 calls for one 4 KiB ciphertext's JSON cost 4 us of the 5
+ * that replace() took. */
+static const char *
+lcore_find(const char *p, const char *end, const char *old, size_t oldlen)
+{
+    while ((size_t)(end - p) >= oldlen &&
+           (p = memchr(p, old[0], (size_t)(end - p) - oldlen + 1)) != NULL) {
+        if (memcmp(p + 1, old + 1, oldlen - 1) == 0)
+            return p;
+        p++;
+    }
+    return NULL;
+}
+
 /* kmsemu.core.replace(s, old, new): every occurrence of the plain string
  * old replaced, left to right. The JSON of a 4 KiB ciphertext has some 90
  * escaped slashes to undo; a Lua loop of find and sub spent 50 us on
@@ -216,16 +232,17 @@ static int lcore_replace(lua_State *L)
     luaL_Buffer b;
 
     luaL_argcheck(L, oldlen > 0, 2, "empty pattern");
-    if ((hit = memmem(p, len, old, oldlen)) == NULL) {
+    if ((hit = lcore_find(p, end, old, oldlen)) == NULL) {
         lua_settop(L, 1);
         return 1;
     }
-    luaL_buffinit(L, &b);
+    /* Sized once for the usual case, a shorter replacement. */
+    luaL_buffinitsize(L, &b, len);
     do {
         luaL_addlstring(&b, p, (size_t)(hit - p));
         luaL_addlstring(&b, new, newlen);
         p = hit + oldlen;
-    } while ((hit = memmem(p, (size_t)(end - p), old, oldlen)) != NULL);
+    } while ((hit = lcore_find(p, end, old, oldlen)) != NULL);
     luaL_addlstring(&b, p, (size_t)(end - p));
     luaL_pushresult(&b);
     return 1;

@@ -110,6 +110,10 @@ describe("kmsemu.core", function()
       assert.are.equal("b\0b", core.replace("a\0a", "a", "b"))
       local big = ("QUJD/"):rep(1000)
       assert.are.equal(big:gsub("/", "_"), core.replace(big, "/", "_"))
+      assert.are.equal("ba", core.replace("aaa", "aa", "b")) -- no overlap
+      assert.are.equal("xa\\", core.replace("\\/a\\", "\\/", "x")) -- a first byte that ends the string
+      assert.are.equal("a\0b", core.replace("a\0\0b", "\0\0", "\0"))
+      assert.are.equal(("<slash>"):rep(500), core.replace(("/"):rep(500), "/", "<slash>")) -- grows
     end)
 
     it("refuses an empty needle", function()
