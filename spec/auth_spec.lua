@@ -1,6 +1,7 @@
 -- Signature verification against published test vectors: the Huawei Go
 -- SDK's signer tests and requests captured from the Tencent Node and
 -- Python SDKs (reference: huawei-kms.md 4.3, tencent-kms.md 3.3).
+local core = require "kmsemu.core"
 local huawei = require "kmsemu.dialect.huawei.auth"
 local tencent = require "kmsemu.dialect.tencent.auth"
 local util = require "kmsemu.util"
@@ -102,6 +103,27 @@ describe("tencent TC3-HMAC-SHA256", function()
       assert.are.equal("AUTH_SIGNATURE", e.code)
     end)
   end
+
+  it("tries first the host form the last good signature used", function()
+    local hmacs, hmac = 0, core.hmac
+    core.hmac = function(...)
+      hmacs = hmacs + 1
+      return hmac(...)
+    end
+    local counts = {}
+    for _, i in ipairs { 1, 1, 2, 2, 1 } do -- Node (bare host), then Python (host:port)
+      local v = vectors[i]
+      tencent.verify(creds, request(v), v.timestamp, tonumber(v.timestamp))
+      hmacs = 0
+      tencent.verify(creds, request(v), v.timestamp, tonumber(v.timestamp))
+      counts[#counts + 1] = hmacs
+    end
+    core.hmac = hmac
+    assert.are.same({ 1, 1, 1, 1, 1 }, counts) -- once known, one HMAC per check
+    assert.are.same({ "h:1", "h" }, { util.host_forms({}, "h:1") })
+    assert.are.same({ "h", "h:1" }, { util.host_forms({ bare = true }, "h:1") })
+    assert.are.same({ "h" }, { util.host_forms({ bare = true }, "h") })
+  end)
 
   it("refuses a timestamp more than five minutes away", function()
     local v = vectors[2]

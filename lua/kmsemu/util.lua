@@ -165,6 +165,19 @@ function M.canonical_headers(req, names, host, lower)
   return table.concat(out)
 end
 
+-- The Host values a signature may have covered, most likely first: the
+-- Node SDKs sign the hostname alone, Python's and Go's host:port. `memo`
+-- (one per dialect) remembers which form the last good signature used:
+-- a test run mostly uses one SDK, and each wrong guess costs a whole
+-- canonical request, a digest and an HMAC. Returns one or two values.
+function M.host_forms(memo, host)
+  local bare = host:match("^(.*):%d+$")
+  if bare and memo.bare then
+    return bare, host
+  end
+  return host, bare
+end
+
 -- The usual UUID shape, lower or upper case hex.
 function M.is_uuid(s)
   return type(s) == "string" and #s == 36 and

@@ -68,12 +68,11 @@ local function canonical_query(query)
   return table.concat(out, "&")
 end
 
-local function expected(req, a, sk, sdk_date, host)
+local function expected(req, a, sk, sdk_date, host, payload)
   local headers = util.canonical_headers(req, a.signed_headers, host, false)
   if not headers then
     return nil
   end
-  local payload = req.headers["x-sdk-content-sha256"] or core.hex(core.digest("sha256", req.body))
   local canonical = table.concat({
     req.method, canonical_uri(req.path), canonical_query(req.query),
     headers, a.signed_headers, payload,
@@ -89,6 +88,8 @@ local function sdk_time(s)
   end
   return util.timegm(tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi), tonumber(sec))
 end
+
+local hosts = {} -- util.host_forms' memo
 
 -- Returns the AK, or raises a neutral AUTH_* error whose detail is the
 -- gateway's explanation.
@@ -117,15 +118,17 @@ function M.verify(creds, req, now)
       :format(date, os.date("!%Y%m%dT%H%M%SZ", now)))
   end
   local host = req.headers.host or ""
-  for _, h in ipairs { host, host:match("^(.*):%d+$") } do
-    local sig = expected(req, a, creds.sk, date, h)
+  local payload = req.headers["x-sdk-content-sha256"] or core.hex(core.digest("sha256", req.body))
+  local first, second = util.host_forms(hosts, host)
+  for i = 1, second and 2 or 1 do
+    local h = i == 1 and first or second
+    local sig = expected(req, a, creds.sk, date, h, payload)
     if sig and core.equal(sig, a.signature) then
+      hosts.bare = h ~= host
       return a.ak
     end
   end
   errors.raise("AUTH_SIGNATURE", "verify aksk signature fail")
 end
-
-M.expected = expected
 
 return M

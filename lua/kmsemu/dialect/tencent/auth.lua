@@ -64,16 +64,22 @@ function M.parse(header)
   }
 end
 
+local UNSIGNED_HASH = core.hex(core.digest("sha256", "UNSIGNED-PAYLOAD"))
+
+local function payload_hash(req)
+  if req.headers["x-tc-content-sha256"] == "UNSIGNED-PAYLOAD" then
+    return UNSIGNED_HASH
+  end
+  return req.body == "" and EMPTY_HASH or core.hex(core.digest("sha256", req.body))
+end
+
 -- The signature the request should carry if it was signed with the given
 -- host value, or nil when a signed header is absent.
-local function expected(req, a, secret_key, timestamp, host)
+local function expected(req, a, secret_key, timestamp, host, payload)
   local headers = util.canonical_headers(req, a.signed_headers, host, true)
   if not headers then
     return nil
   end
-  local payload = req.headers["x-tc-content-sha256"] == "UNSIGNED-PAYLOAD"
-    and core.hex(core.digest("sha256", "UNSIGNED-PAYLOAD"))
-    or (req.body == "" and EMPTY_HASH or core.hex(core.digest("sha256", req.body)))
   local canonical = table.concat({
     req.method, "/", req.query, headers, a.signed_headers, payload,
   }, "\n")
@@ -94,6 +100,8 @@ local function utc_date(ts)
   end
   return date_cached
 end
+
+local hosts = {} -- util.host_forms' memo
 
 -- Checks the request against the credentials. `timestamp` is the value of
 -- X-TC-Timestamp (already known to be present), `now` the server's time.
@@ -122,18 +130,19 @@ function M.verify(creds, req, timestamp, now)
     errors.raise("AUTH_SIGNATURE", "the Credential date is not the UTC date of X-TC-Timestamp")
   end
   local host = req.headers.host or ""
-  local bare = host:match("^(.*):%d+$")
-  for _, h in ipairs { host, bare } do
-    local sig = expected(req, a, creds.secret_key, timestamp, h)
+  local payload = payload_hash(req)
+  local first, second = util.host_forms(hosts, host)
+  for i = 1, second and 2 or 1 do
+    local h = i == 1 and first or second
+    local sig = expected(req, a, creds.secret_key, timestamp, h, payload)
     if sig and core.equal(sig, a.signature) then
+      hosts.bare = h ~= host
       return a.secret_id
     end
   end
   errors.raise("AUTH_SIGNATURE")
 end
 
--- Exposed for the specs' test vectors.
-M.expected = expected
 M.signing_key = signing_key
 
 return M
