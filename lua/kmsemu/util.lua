@@ -148,19 +148,38 @@ function M.auth_fields(header, algorithm)
   return f
 end
 
+-- SignedHeaders lists, split once: a client sends the same list with
+-- every call. At most 64 are kept, since the lists come from clients.
+local split, nsplit = {}, 0
+
+local function names_of(list)
+  local names = split[list]
+  if not names then
+    names = {}
+    for name in list:gmatch("[^;]+") do
+      names[#names + 1] = name
+    end
+    if nsplit == 64 then
+      split, nsplit = {}, 0
+    end
+    split[list], nsplit = names, nsplit + 1
+  end
+  return names
+end
+
 -- The canonical header block both clouds sign: "name:value\n" for each
 -- name SignedHeaders lists (";"-separated), the value trimmed, and
 -- lower-cased too when `lower` (Tencent's rule). host is passed apart: it
 -- is tried with and without its port. nil when a signed header is absent.
-function M.canonical_headers(req, names, host, lower)
-  local out = {}
-  for name in names:gmatch("[^;]+") do
-    local v = name == "host" and host or req.headers[name]
+function M.canonical_headers(req, list, host, lower)
+  local out, headers = {}, req.headers
+  for i, name in ipairs(names_of(list)) do
+    local v = name == "host" and host or headers[name]
     if v == nil then
       return nil
     end
     v = M.trim(v)
-    out[#out + 1] = name .. ":" .. (lower and v:lower() or v) .. "\n"
+    out[i] = name .. ":" .. (lower and v:lower() or v) .. "\n"
   end
   return table.concat(out)
 end
