@@ -159,16 +159,37 @@ local function scan(method, rest)
   end
 end
 
+-- Whether route a, in the scan, would take route b's own path.
+local function takes(a, b)
+  for i, want in ipairs(a.segments) do
+    if not a.names[i] and want ~= b.segments[i] then
+      return false
+    end
+  end
+  return true
+end
+
 -- Routes without {x}, by "METHOD path" as a request spells them: most
 -- calls (create-datakey, encrypt-data, ...) are one of these, and the scan
--- went through up to 40 routes of the same shape. Only a route that the
--- scan would find first for its own path is listed, so both agree.
+-- went through up to 40 routes of the same shape. Only a route that no
+-- earlier route of its shape takes is listed, so both ways agree (two
+-- literal routes never share a path, so only routes with {x} can).
 local NO_PARAMS = setmetatable({}, { __newindex = error }) -- shared: read only
 local literal = {}
-for _, r in ipairs(M.ROUTES) do
-  local key = r.method .. " " .. r.path
-  if not r.path:find("{", 1, true) and scan(r.method, r.path) == r then
-    literal[key] = r
+for _, list in pairs(by_shape) do
+  local with_params = {}
+  for _, r in ipairs(list) do
+    if r.path:find("{", 1, true) then
+      with_params[#with_params + 1] = r
+    else
+      local first = true
+      for _, earlier in ipairs(with_params) do
+        first = first and not takes(earlier, r)
+      end
+      if first then
+        literal[r.method .. " " .. r.path] = r
+      end
+    end
   end
 end
 
