@@ -26,10 +26,6 @@ int luaopen_kmsemu_core(lua_State *L);
 int luaopen_cjson(lua_State *L);
 int luaopen_cjson_safe(lua_State *L);
 
-/* How many VM instructions run between two looks at the clock, while a
- * scenario loads (requests have the watchdog instead, see vm_watch). */
-#define VM_HOOK_COUNT 1000
-
 /* The Lua state's own allocator: free lists of small blocks in 16-byte
  * size classes, carved from 64 KiB slabs. Lua runs only under the VM lock,
  * so the lists need no lock of their own. glibc's malloc, called from
@@ -71,7 +67,6 @@ struct vm {
     long budget_ms; /* of the call under way */
     struct timespec deadline;
     char timeout[256]; /* the message of a spent budget, once set */
-    int watched;    /* the call under way is a request's: see vm_watch */
     /* The watchdog's side of a request under way. */
     pthread_t watchdog;
     int watching;              /* its thread runs */
@@ -168,8 +163,8 @@ vm_publish_deadline(struct vm *vm)
  * on looping: the error reaches the outermost pcall in vm_pcall (or ends
  * the coroutine of a request, see vm_resume). Every
  * raise repeats the first message, which names where the script was.
- * A request's hook is set by the watchdog once its deadline has passed;
- * if time spent making keys moves the deadline on, it unsets itself. */
+ * The watchdog sets the hook once the deadline has passed; if time spent
+ * making keys moves the deadline on, the hook unsets itself. */
 static void
 vm_hook(lua_State *L, lua_Debug *ar)
 {
@@ -178,10 +173,8 @@ vm_hook(lua_State *L, lua_Debug *ar)
     (void)ar;
     if (vm->timeout[0] == '\0') {
         if (!vm_past(&vm->deadline) || vm_take_credit(vm)) {
-            if (vm->watched) {
-                vm_publish_deadline(vm);
-                lua_sethook(L, NULL, 0, 0);
-            }
+            vm_publish_deadline(vm);
+            lua_sethook(L, NULL, 0, 0);
             return;
         }
         luaL_where(L, 0);
@@ -195,16 +188,16 @@ vm_hook(lua_State *L, lua_Debug *ar)
     lua_error(L);
 }
 
-/* A request's Lua runs with no hook at all: with any hook set, Lua 5.4
- * goes through its hook dispatcher before every instruction, which was
- * 12 % of an in-process GenerateDataKey (23.9 -> 21 us). Instead, a
- * watchdog thread sleeps until the deadline of the request under way and,
- * if that request is still running then, signals the thread running it;
- * the signal handler sets the hook, as lua.c does for Ctrl-C. Requests
- * never wait on the watchdog: it is woken only when it has gone idle,
- * at most once per deadline. The scenario's own code creates no
- * coroutines (the sandbox has no coroutine library), so the request's
- * coroutine is where a runaway script runs. */
+/* Lua runs with no hook at all: with any hook set, Lua 5.4 goes through
+ * its hook dispatcher before every instruction, which was 12 % of an
+ * in-process GenerateDataKey (23.9 -> 21 us). Instead, a watchdog thread
+ * sleeps until the deadline of the call under way (a request, or the
+ * scenario's loading) and, if it is still running then, signals the
+ * thread running it; the signal handler sets the hook, as lua.c does for
+ * Ctrl-C. Calls never wait on the watchdog: it is woken only when it has
+ * gone idle, at most once per deadline. The scenario's own code creates
+ * no coroutines (the sandbox has no coroutine library), so the state or
+ * the request's coroutine is where a runaway script runs. */
 #define VM_ALARM SIGURG
 
 static __thread lua_State *vm_running
@@ -331,14 +324,13 @@ vm_pcall(struct vm *vm, int nargs, long budget_ms)
     int rc;
 
     vm->timeout[0] = '\0';
-    vm->watched = 0;
     vm->budget_ms = budget_ms;
     lua_pushinteger(vm->L, 0);
     lua_setfield(vm->L, LUA_REGISTRYINDEX, KMS_BUDGET_CREDIT);
     vm_arm(vm, budget_ms);
-    lua_sethook(vm->L, vm_hook, LUA_MASKCOUNT, VM_HOOK_COUNT);
+    vm_watch_begin(vm, vm->L);
     rc = lua_pcall(vm->L, nargs, 1, 0);
-    lua_sethook(vm->L, NULL, 0, 0);
+    vm_watch_end(vm, vm->L);
     return rc;
 }
 
@@ -769,12 +761,12 @@ vm_create(const struct vm_config *cfg, char *err, size_t errlen)
     pthread_mutex_init(&vm->qlock, &attr);
     pthread_mutexattr_destroy(&attr);
 
-    if (vm_start(vm, cfg, err, errlen) != 0) {
+    if (vm_watchdog_start(vm) != 0) {
+        snprintf(err, errlen, "cannot start the script watchdog");
         vm_destroy(vm);
         return NULL;
     }
-    if (vm_watchdog_start(vm) != 0) {
-        snprintf(err, errlen, "cannot start the script watchdog");
+    if (vm_start(vm, cfg, err, errlen) != 0) {
         vm_destroy(vm);
         return NULL;
     }
@@ -1141,7 +1133,6 @@ vm_resume(struct vm *vm, lua_State *co, int nargs, long long left_ns,
     left_ns += vm_ns(&vm->deadline);
     vm->deadline.tv_sec = (time_t)(left_ns / 1000000000LL);
     vm->deadline.tv_nsec = (long)(left_ns % 1000000000LL);
-    vm->watched = 1;
     vm_watch_begin(vm, co);
     rc = lua_resume(co, vm->L, nargs, nres);
     vm_watch_end(vm, co);
