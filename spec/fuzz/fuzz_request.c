@@ -21,10 +21,12 @@
 
 #include "fuzz.h"
 
-/* vm.c is compiled into this file so that the hook it sets for the
- * request's time budget can be wrapped: the wrapper adds the line events
- * that give the fuzzer the Lua side's coverage (fuzz.h) and hands count
- * events to vm.c's own hook unchanged. */
+/* vm.c is compiled into this file so that the hook it sets and clears for
+ * the time budget (its watchdog sets one once a deadline passes; the end
+ * of each call clears it) goes through a wrapper. The wrapper keeps line
+ * events on at all times, which give the fuzzer the Lua side's coverage
+ * (fuzz.h), and hands count events to vm.c's own hook unchanged. New
+ * coroutines inherit the line hook from the main state. */
 static lua_Hook fuzz_vm_hook;
 
 static void
@@ -41,7 +43,7 @@ fuzz_sethook(lua_State *L, lua_Hook f, int mask, int count)
 {
     fuzz_vm_hook = f;
     if (f == NULL)
-        lua_sethook(L, NULL, 0, 0);
+        lua_sethook(L, fuzz_vm_wrap, LUA_MASKLINE, 0);
     else
         lua_sethook(L, fuzz_vm_wrap, mask | LUA_MASKLINE, count);
 }
