@@ -79,6 +79,27 @@ describe("the journal", function()
     j:clear()
     assert.are.equal(0, j:count {})
   end)
+
+  it("wraps around a ring of several chunks (256 slots each), its last one partial", function()
+    local j = journal.new(600)
+    for i = 1, 1500 do
+      j:record { dialect = "tencent", action = "Encrypt", neutral = "encrypt", status = i % 2 == 0 and 200 or 400,
+                 faults = {}, key_id = "k" .. i }
+    end
+    local all = j:query {}
+    assert.are.equal(600, #all)
+    for i, e in ipairs(all) do
+      assert.are.equal(900 + i, e.seq)
+      assert.are.equal("k" .. (900 + i), e.key_id)
+    end
+    assert.are.equal(300, j:count { status = 200 })
+    assert.are.equal(99, j:count { since = 1401 })
+    assert.are.equal(1, j:count { key_id = "k1024" })
+    j:clear()
+    assert.are.equal(0, j:count {})
+    j:record { dialect = "huawei", action = "create-key", neutral = "create_key", status = 200, faults = {} }
+    assert.are.same({ 1501 }, { j:query({})[1].seq })
+  end)
 end)
 
 describe("response shaping (scenarios/faults/shaping.lua)", function()

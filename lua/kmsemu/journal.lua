@@ -17,13 +17,28 @@ Journal.__index = Journal
 M.FIELDS = { "seq", "time", "dialect", "action", "neutral", "key_id", "caller", "status",
              "error", "faults", "connection", "latency_ms" }
 
-function M.new(size)
-  local j = setmetatable({ size = size or M.DEFAULT_SIZE, first = 1, n = 0, seq = 0, cols = {} },
-    Journal)
+-- Each column is cut into chunks of CHUNK slots. Under generational
+-- collection a write into an old table sends the collector through all of
+-- it again at the next minor collection: twelve whole columns of 10 000
+-- slots were 9 % of a GenerateDataKey (20.8 -> 19.0 us in-process with a
+-- journal of 100). Now only the chunks written since then are.
+local CHUNK = 256
+
+local function columns(size)
+  local cols = {}
   for _, f in ipairs(M.FIELDS) do
-    j.cols[f] = {}
+    local chunks = {}
+    for i = 1, (size + CHUNK - 1) // CHUNK do
+      chunks[i] = {}
+    end
+    cols[f] = chunks
   end
-  return j
+  return cols
+end
+
+function M.new(size)
+  size = size or M.DEFAULT_SIZE
+  return setmetatable({ size = size, first = 1, n = 0, seq = 0, cols = columns(size) }, Journal)
 end
 
 -- entry: time, dialect, action (native), neutral, key_id, caller, status,
@@ -33,11 +48,12 @@ end
 -- GenerateDataKey's Lua time.
 function Journal:record(e)
   self.seq = self.seq + 1
-  local slot = (self.first + self.n - 1) % self.size + 1
+  local slot = (self.first + self.n - 1) % self.size
+  local ci, at = slot // CHUNK + 1, slot % CHUNK + 1
   local c = self.cols
-  c.seq[slot], c.time[slot], c.dialect[slot], c.action[slot] = self.seq, e.time, e.dialect, e.action
-  c.neutral[slot], c.key_id[slot], c.caller[slot], c.status[slot] = e.neutral, e.key_id, e.caller, e.status
-  c.error[slot], c.faults[slot], c.connection[slot], c.latency_ms[slot] =
+  c.seq[ci][at], c.time[ci][at], c.dialect[ci][at], c.action[ci][at] = self.seq, e.time, e.dialect, e.action
+  c.neutral[ci][at], c.key_id[ci][at], c.caller[ci][at], c.status[ci][at] = e.neutral, e.key_id, e.caller, e.status
+  c.error[ci][at], c.faults[ci][at], c.connection[ci][at], c.latency_ms[ci][at] =
     e.error, e.faults, e.connection, e.latency_ms
   if self.n < self.size then
     self.n = self.n + 1
@@ -48,16 +64,20 @@ end
 
 function Journal:clear()
   self.first, self.n = 1, 0
-  for _, f in ipairs(M.FIELDS) do
-    self.cols[f] = {}
-  end
+  self.cols = columns(self.size)
+end
+
+-- A slot (1-based) as its chunk and place in it.
+local function place(slot)
+  return (slot - 1) // CHUNK + 1, (slot - 1) % CHUNK + 1
 end
 
 -- The entry in a slot as a table (for queries, not on the request path).
 function Journal:entry(slot)
+  local ci, at = place(slot)
   local e = {}
   for _, f in ipairs(M.FIELDS) do
-    e[f] = self.cols[f][slot]
+    e[f] = self.cols[f][ci][at]
   end
   return e
 end
@@ -77,15 +97,16 @@ end
 -- (number), error (code), fault (id), connection (the connection fault's
 -- effect: reset, close, ...), since (seq, exclusive).
 local function keep(c, slot, f)
-  return (f.dialect == nil or f.dialect == c.dialect[slot])
-    and (f.action == nil or actions.matches(f.action, c.neutral[slot], c.action[slot]))
-    and (f.key_id == nil or f.key_id == c.key_id[slot])
-    and (f.caller == nil or f.caller == c.caller[slot])
-    and (f.status == nil or f.status == c.status[slot])
-    and (f.error == nil or f.error == c.error[slot])
-    and (f.connection == nil or f.connection == c.connection[slot])
-    and (f.fault == nil or has_fault(c.faults[slot], tostring(f.fault)))
-    and (f.since == nil or c.seq[slot] > f.since)
+  local ci, at = place(slot)
+  return (f.dialect == nil or f.dialect == c.dialect[ci][at])
+    and (f.action == nil or actions.matches(f.action, c.neutral[ci][at], c.action[ci][at]))
+    and (f.key_id == nil or f.key_id == c.key_id[ci][at])
+    and (f.caller == nil or f.caller == c.caller[ci][at])
+    and (f.status == nil or f.status == c.status[ci][at])
+    and (f.error == nil or f.error == c.error[ci][at])
+    and (f.connection == nil or f.connection == c.connection[ci][at])
+    and (f.fault == nil or has_fault(c.faults[ci][at], tostring(f.fault)))
+    and (f.since == nil or c.seq[ci][at] > f.since)
 end
 
 -- Calls fn(slot) for each entry passing the filter, oldest first.
