@@ -67,7 +67,7 @@ struct vm {
     long budget_ms; /* of the call under way */
     struct timespec deadline;
     char timeout[256]; /* the message of a spent budget, once set */
-    /* The watchdog's side of a request under way. */
+    /* The watchdog's side of the call under way (see vm_watch). */
     pthread_t watchdog;
     int watching;              /* its thread runs */
     int watchdog_stop;         /* under watchdog_lock */
@@ -293,7 +293,8 @@ vm_watchdog_stop(struct vm *vm)
     pthread_mutex_destroy(&vm->watchdog_lock);
 }
 
-/* The runner's side, around each resume of a request's coroutine. */
+/* The caller's side, around each run of Lua (a request's resume, a
+ * vm_pcall). */
 static void
 vm_watch_begin(struct vm *vm, lua_State *co)
 {
@@ -639,7 +640,6 @@ vm_push_rules(lua_State *L, const char *const *rules, int n)
     }
 }
 
-/* require("kmsemu").start{scenario = ..., admin_token = ...}; returns 0 or -1 with err set. */
 /* How much a request may allocate between two minor collections, in all.
  * Lua sets it as a share of the heap (20 %), so it grew with the keys: 20
  * MB with 100 000 of them, where the young objects no longer stay in the
@@ -663,6 +663,7 @@ vm_tune_gc(lua_State *L)
     lua_gc(L, LUA_GCGEN, (int)share, 0);
 }
 
+/* require("kmsemu").start{scenario = ..., admin_token = ...}; returns 0 or -1 with err set. */
 static int
 vm_start(struct vm *vm, const struct vm_config *cfg, char *err, size_t errlen)
 {
