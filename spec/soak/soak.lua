@@ -326,7 +326,8 @@ for _, k in ipairs(keys) do
   if not why and not MEMCHECK and totals[k] > 0 then
     unexpected = unexpected + totals[k]
   end
-  io.write(("  %9d  %s%s\n"):format(totals[k], k, why and ("  (" .. why .. ")") or (MEMCHECK and "" or "  UNEXPECTED")))
+  local flag = (MEMCHECK or totals[k] == 0) and "" or "  UNEXPECTED"
+  io.write(("  %9d  %s%s\n"):format(totals[k], k, why and ("  (" .. why .. ")") or flag))
 end
 io.write(("%d requests in %d s, %d unexpected\n"):format(done, os.time() - started, unexpected))
 if unexpected > 0 then
