@@ -339,10 +339,10 @@ http_handle(struct mg_connection *conn, void *cbdata)
     size_t body_len;
     int i, rc, drained;
 
-    /* civetweb keeps the first MG_MAX_HEADERS fields and drops the rest
-     * without a word; a request that reaches the cap may have lost some. */
     if ((vm = http_vm(srv, conn)) == NULL)
         return 503;
+    /* civetweb keeps the first MG_MAX_HEADERS fields and drops the rest
+     * without a word; a request that reaches the cap may have lost some. */
     if (ri->num_headers > srv->max_headers ||
         ri->num_headers >= MG_MAX_HEADERS)
         return http_refuse(conn, 431, "Request Header Fields Too Large",
