@@ -85,6 +85,28 @@ vm_clock(struct timespec *ts)
     clock_gettime(CLOCK_MONOTONIC, ts);
 }
 
+static long long
+vm_ns(const struct timespec *ts)
+{
+    return ts->tv_sec * 1000000000LL + ts->tv_nsec;
+}
+
+static void
+vm_timespec(long long ns, struct timespec *ts)
+{
+    ts->tv_sec = (time_t)(ns / 1000000000LL);
+    ts->tv_nsec = (long)(ns % 1000000000LL);
+}
+
+static long long
+vm_now_ns(void)
+{
+    struct timespec now;
+
+    vm_clock(&now);
+    return vm_ns(&now);
+}
+
 static int
 vm_past(const struct timespec *deadline)
 {
@@ -154,8 +176,7 @@ vm_account(struct vm_heap *h, size_t osize, size_t nsize)
 static void
 vm_publish_deadline(struct vm *vm)
 {
-    atomic_store(&vm->job_deadline, (long long)vm->deadline.tv_sec * 1000000000LL
-                                        + vm->deadline.tv_nsec);
+    atomic_store(&vm->job_deadline, vm_ns(&vm->deadline));
 }
 
 /* Once the budget is spent the hook fires on every instruction and raises
@@ -213,15 +234,6 @@ vm_alarm(int sig)
         lua_sethook(co, vm_hook, LUA_MASKCOUNT, 1);
 }
 
-static long long
-vm_now_ns(void)
-{
-    struct timespec now;
-
-    vm_clock(&now);
-    return (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
-}
-
 static void *
 vm_watch(void *arg)
 {
@@ -248,8 +260,7 @@ vm_watch(void *arg)
                 pthread_kill(thread, VM_ALARM);
             at = vm_now_ns() + 10000000LL; /* then look again soon */
         }
-        until.tv_sec = (time_t)(at / 1000000000LL);
-        until.tv_nsec = (long)(at % 1000000000LL);
+        vm_timespec(at, &until);
         pthread_cond_timedwait(&vm->watchdog_wake, &vm->watchdog_lock, &until);
     }
     pthread_mutex_unlock(&vm->watchdog_lock);
@@ -1111,12 +1122,6 @@ vm_thread(struct vm *vm, int *ref)
     return co;
 }
 
-static long long
-vm_ns(const struct timespec *ts)
-{
-    return ts->tv_sec * 1000000000LL + ts->tv_nsec;
-}
-
 /* Resumes a request's coroutine with `left_ns` of its budget to go. */
 static int
 vm_resume(struct vm *vm, lua_State *co, int nargs, long long left_ns,
@@ -1130,10 +1135,7 @@ vm_resume(struct vm *vm, lua_State *co, int nargs, long long left_ns,
     lua_setfield(co, LUA_REGISTRYINDEX, KMS_BUDGET_CREDIT);
     lua_pushthread(co);
     lua_setfield(co, LUA_REGISTRYINDEX, KMS_OFFLOAD_THREAD);
-    vm_clock(&vm->deadline);
-    left_ns += vm_ns(&vm->deadline);
-    vm->deadline.tv_sec = (time_t)(left_ns / 1000000000LL);
-    vm->deadline.tv_nsec = (long)(left_ns % 1000000000LL);
+    vm_timespec(vm_now_ns() + left_ns, &vm->deadline);
     vm_watch_begin(vm, co);
     rc = lua_resume(co, vm->L, nargs, nres);
     vm_watch_end(vm, co);
@@ -1145,10 +1147,7 @@ vm_resume(struct vm *vm, lua_State *co, int nargs, long long left_ns,
 static long long
 vm_left(struct vm *vm)
 {
-    struct timespec now;
-
-    vm_clock(&now);
-    return vm_ns(&vm->deadline) - vm_ns(&now);
+    return vm_ns(&vm->deadline) - vm_now_ns();
 }
 
 /* One request on its way through the Lua state. */
