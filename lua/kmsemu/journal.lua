@@ -41,6 +41,11 @@ function M.new(size)
   return setmetatable({ size = size, first = 1, n = 0, seq = 0, cols = columns(size) }, Journal)
 end
 
+-- A slot (1-based) as its chunk and place in it.
+local function place(slot)
+  return (slot - 1) // CHUNK + 1, (slot - 1) % CHUNK + 1
+end
+
 -- entry: time, dialect, action (native), neutral, key_id, caller, status,
 -- error, faults (list of ids), latency_ms; any table with those fields
 -- (the router passes its call description). Gets a sequence number.
@@ -48,8 +53,7 @@ end
 -- GenerateDataKey's Lua time.
 function Journal:record(e)
   self.seq = self.seq + 1
-  local slot = (self.first + self.n - 1) % self.size
-  local ci, at = slot // CHUNK + 1, slot % CHUNK + 1
+  local ci, at = place((self.first + self.n - 1) % self.size + 1)
   local c = self.cols
   c.seq[ci][at], c.time[ci][at], c.dialect[ci][at], c.action[ci][at] = self.seq, e.time, e.dialect, e.action
   c.neutral[ci][at], c.key_id[ci][at], c.caller[ci][at], c.status[ci][at] = e.neutral, e.key_id, e.caller, e.status
@@ -65,11 +69,6 @@ end
 function Journal:clear()
   self.first, self.n = 1, 0
   self.cols = columns(self.size)
-end
-
--- A slot (1-based) as its chunk and place in it.
-local function place(slot)
-  return (slot - 1) // CHUNK + 1, (slot - 1) % CHUNK + 1
 end
 
 -- The entry in a slot as a table (for queries, not on the request path).

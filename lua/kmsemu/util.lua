@@ -197,6 +197,22 @@ function M.host_forms(memo, host)
   return host, bare
 end
 
+-- Whether sig_for(h, ...) gives `want` for one of those Host values, tried
+-- in that order; remembers in memo which form matched. sig_for returns
+-- nil when the request cannot have been signed with h.
+function M.host_signed(memo, host, want, sig_for, ...)
+  local first, second = M.host_forms(memo, host)
+  for i = 1, second and 2 or 1 do
+    local h = i == 1 and first or second
+    local sig = sig_for(h, ...)
+    if sig and core.equal(sig, want) then
+      memo.bare = h ~= host
+      return true
+    end
+  end
+  return false
+end
+
 -- The usual UUID shape, lower or upper case hex.
 function M.is_uuid(s)
   return type(s) == "string" and #s == 36 and

@@ -68,7 +68,7 @@ local function canonical_query(query)
   return table.concat(out, "&")
 end
 
-local function expected(req, a, sk, sdk_date, host, payload)
+local function expected(host, req, a, sk, sdk_date, payload)
   local headers = util.canonical_headers(req, a.signed_headers, host, false)
   if not headers then
     return nil
@@ -89,7 +89,7 @@ local function sdk_time(s)
   return util.timegm(tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi), tonumber(sec))
 end
 
-local hosts = {} -- util.host_forms' memo
+local hosts = {} -- util.host_signed's memo
 
 -- Returns the AK, or raises a neutral AUTH_* error whose detail is the
 -- gateway's explanation.
@@ -117,18 +117,12 @@ function M.verify(creds, req, now)
     errors.raise("AUTH_EXPIRED", ("calc aksk signature fail:signature expired, signature time:%s,server time:%s")
       :format(date, os.date("!%Y%m%dT%H%M%SZ", now)))
   end
-  local host = req.headers.host or ""
   local payload = req.headers["x-sdk-content-sha256"] or core.hex(core.digest("sha256", req.body))
-  local first, second = util.host_forms(hosts, host)
-  for i = 1, second and 2 or 1 do
-    local h = i == 1 and first or second
-    local sig = expected(req, a, creds.sk, date, h, payload)
-    if sig and core.equal(sig, a.signature) then
-      hosts.bare = h ~= host
-      return a.ak
-    end
+  if not util.host_signed(hosts, req.headers.host or "", a.signature, expected,
+      req, a, creds.sk, date, payload) then
+    errors.raise("AUTH_SIGNATURE", "verify aksk signature fail")
   end
-  errors.raise("AUTH_SIGNATURE", "verify aksk signature fail")
+  return a.ak
 end
 
 return M

@@ -75,7 +75,7 @@ end
 
 -- The signature the request should carry if it was signed with the given
 -- host value, or nil when a signed header is absent.
-local function expected(req, a, secret_key, timestamp, host, payload)
+local function expected(host, req, a, secret_key, timestamp, payload)
   local headers = util.canonical_headers(req, a.signed_headers, host, true)
   if not headers then
     return nil
@@ -101,7 +101,7 @@ local function utc_date(ts)
   return date_cached
 end
 
-local hosts = {} -- util.host_forms' memo
+local hosts = {} -- util.host_signed's memo
 
 -- Checks the request against the credentials. `timestamp` is the value of
 -- X-TC-Timestamp (already known to be present), `now` the server's time.
@@ -129,18 +129,11 @@ function M.verify(creds, req, timestamp, now)
   if a.date ~= utc_date(ts) then
     errors.raise("AUTH_SIGNATURE", "the Credential date is not the UTC date of X-TC-Timestamp")
   end
-  local host = req.headers.host or ""
-  local payload = payload_hash(req)
-  local first, second = util.host_forms(hosts, host)
-  for i = 1, second and 2 or 1 do
-    local h = i == 1 and first or second
-    local sig = expected(req, a, creds.secret_key, timestamp, h, payload)
-    if sig and core.equal(sig, a.signature) then
-      hosts.bare = h ~= host
-      return a.secret_id
-    end
+  if not util.host_signed(hosts, req.headers.host or "", a.signature, expected,
+      req, a, creds.secret_key, timestamp, payload_hash(req)) then
+    errors.raise("AUTH_SIGNATURE")
   end
-  errors.raise("AUTH_SIGNATURE")
+  return a.secret_id
 end
 
 M.signing_key = signing_key
