@@ -30,7 +30,7 @@
  * (string.rep, a concatenation) can allocate more than the time budget
  * would ever see; past the ceiling Lua raises "not enough memory" inside
  * the request instead. The emulator's own state (keys, a bounded
- * journal) stays far below it: ~1.4 KB a key. */
+ * journal) stays far below it: ~1.1 KB a key. */
 #define KMS_DEFAULT_LUA_HEAP_MB 512
 
 /* Registry field (milliseconds, a number) where the Lua binding records
