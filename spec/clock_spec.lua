@@ -23,6 +23,14 @@ local function tc(action, params)
   return cjson.decode(kmsemu.handle(client.tencent { action = action, params = params }).body).Response
 end
 
+local function hw(action, body)
+  return cjson.decode(kmsemu.handle(client.huawei { action = action, body = body }).body)
+end
+
+local function hw_status(action, body)
+  return kmsemu.handle(client.huawei { action = action, body = body }).status
+end
+
 local function code(r)
   return r.Error and r.Error.Code or "ok"
 end
@@ -51,6 +59,37 @@ describe("clock{}", function()
     assert.are.equal(200, status)
     assert.are.equal(ends, c.now)
     assert.are.equal("ResourceUnavailable.CmkNotFound", code(tc("DescribeKey", { KeyId = TC_KEY })))
+  end)
+
+  it("ends keys declared pending deletion at each cloud's shortest window, or their own date", function()
+    start_with('clock { at = "2026-01-01T00:00:00Z", frozen = true }\n'
+      .. 'cmk { id = "0a000000-0000-4000-8000-00000000000a", dialect = "tencent", state = "pending_deletion" }\n'
+      .. 'cmk { id = "0a000000-0000-4000-8000-00000000000b", dialect = "huawei", state = "pending_deletion" }\n'
+      .. 'cmk { id = "0a000000-0000-4000-8000-00000000000c", dialect = "huawei", state = "pending_deletion", '
+      .. ('deletion_date = %d }'):format(JAN_1 + 30 * 86400))
+    local tc_key, hw_key, later = "0a000000-0000-4000-8000-00000000000a", "0a000000-0000-4000-8000-00000000000b",
+      "0a000000-0000-4000-8000-00000000000c"
+    local tc_ends = JAN_1 + 7 * 86400 + 16 * 3600 - 1 -- 23:59:59 Beijing time, 7 days on
+    local hw_ends = JAN_1 + 7 * 86400
+    assert.are.equal(tc_ends, tc("DescribeKey", { KeyId = tc_key }).KeyMetadata.DeletionDate)
+    assert.are.equal(tostring(hw_ends * 1000), hw("describe-key", { key_id = hw_key }).key_info.scheduled_deletion_date)
+    admin("POST", "clock", { advance = hw_ends - JAN_1 - 1 })
+    assert.are.equal(200, hw_status("describe-key", { key_id = hw_key }))
+    admin("POST", "clock", { advance = 1 })
+    assert.are.equal(404, hw_status("describe-key", { key_id = hw_key }))
+    assert.are.equal("PendingDelete", tc("DescribeKey", { KeyId = tc_key }).KeyMetadata.KeyState)
+    admin("POST", "clock", { advance = tc_ends - hw_ends })
+    assert.are.equal("ResourceUnavailable.CmkNotFound", code(tc("DescribeKey", { KeyId = tc_key })))
+    assert.are.equal(200, hw_status("describe-key", { key_id = later }))
+    admin("POST", "clock", { advance = 30 * 86400 })
+    assert.are.equal(404, hw_status("describe-key", { key_id = later }))
+  end)
+
+  it("gives a key put in pending deletion over the admin API a date too", function()
+    start_with('clock { at = "2026-01-01T00:00:00Z", frozen = true }')
+    assert.are.equal(200, (admin("POST", "keys/state",
+      { dialect = "tencent", owner = "ap-guangzhou", id = TC_KEY, state = "pending_deletion" })))
+    assert.are.equal(JAN_1 + 7 * 86400 + 16 * 3600 - 1, tc("DescribeKey", { KeyId = TC_KEY }).KeyMetadata.DeletionDate)
   end)
 
   it("is set, frozen and released over the admin API, and refuses nonsense", function()

@@ -182,6 +182,45 @@ describe("fault options", function()
     assert.are.same({ Code = "ServiceUnavailable", Message = "Service is unavailable now." }, r.Error)
   end)
 
+  it("an injected code carries its cloud's message, with the key where the cloud names it, and its status",
+      function()
+    start(scenario_with('fault { action = "Encrypt", error = "ResourceUnavailable.CmkDisabled" }\n'
+      .. 'fault { action = "ListKeys", error = "UnsupportedOperation.ServiceTemporaryUnavailable" }\n'
+      .. 'fault { action = "encrypt-data", error = "KMS.0328" }\n'
+      .. 'fault { action = "decrypt-data", error = "APIGW.0302" }'))
+    local r = tc("Encrypt", { KeyId = TC_KEY, Plaintext = "aGk=" })
+    assert.are.same({ Code = "ResourceUnavailable.CmkDisabled", Message = "The CMK has been disabled. " .. TC_KEY },
+      r.Error)
+    assert.are.same({ Code = "UnsupportedOperation.ServiceTemporaryUnavailable",
+      Message = "The service is temporarily unavailable." }, tc("ListKeys", {}).Error)
+    local status, body = hw("encrypt-data", { key_id = HW_KEY, plain_text = "x" })
+    assert.are.equal(403, status)
+    assert.are.same({ error_code = "KMS.0328", error_msg = "KMS has been frozen. Renew it and try again." }, body.error)
+    status, body = hw("decrypt-data", { cipher_text = ("A"):rep(188) })
+    assert.are.equal(403, status)
+    assert.are.same({ "APIGW.0302", "The IAM user is not authorized to access the API." },
+      { body.error_code, body.error_msg })
+  end)
+
+  it("message replaces the cloud's message, for neutral and vendor errors alike", function()
+    start(scenario_with('fault { action = "encrypt", error = "internal", message = "maintenance window" }\n'
+      .. 'fault { action = "GenerateDataKey", error = "ResourceUnavailable.CmkDisabled", message = "off" }'))
+    assert.are.same({ Code = "InternalError", Message = "maintenance window" },
+      tc("Encrypt", { KeyId = TC_KEY, Plaintext = "aGk=" }).Error)
+    local status, body = hw("encrypt-data", { key_id = HW_KEY, plain_text = "x" })
+    assert.are.equal(500, status)
+    assert.are.same({ error_code = "KMS.0101", error_msg = "maintenance window" }, body.error)
+    assert.are.equal("off", tc("GenerateDataKey", { KeyId = TC_KEY, KeySpec = "AES_256" }).Error.Message)
+  end)
+
+  it("key_id matches the key inside a ciphertext, for calls that name none", function()
+    start(scenario_with(('fault { action = "decrypt", key_id = %q, error = "disabled" }'):format(TC_KEY)))
+    local blob = tc("Encrypt", { KeyId = TC_KEY, Plaintext = "aGk=" }).CiphertextBlob
+    assert.are.equal("ResourceUnavailable.CmkDisabled", tc_code("Decrypt", { CiphertextBlob = blob }))
+    local _, c = hw("encrypt-data", { key_id = HW_KEY, plain_text = "secret" })
+    assert.are.equal(200, (hw("decrypt-data", { cipher_text = c.cipher_text })))
+  end)
+
   it("key_id limits a fault to one key", function()
     start(scenario_with(('fault { key_id = %q, error = "disabled" }'):format(HW_KEY)))
     assert.are.equal("KMS.0209", select(2, gdk_hw()).error.error_code)
@@ -294,13 +333,18 @@ describe("token-bucket throttling (scenarios/faults/throttling.lua)", function()
     assert.are.equal("1", res.headers["Retry-After"])
   end)
 
-  it("refills at its rate", function()
+  it("refills at its rate on the emulated clock: nothing while it stands, a token a half second", function()
+    local util = require "kmsemu.util"
+    finally(function() util.clock_set(util.wall()) end)
+    util.clock_set(util.now(), true)
     for _ = 1, 3 do
       tc_code("GenerateRandom", { NumberOfBytes = 16 })
     end
     assert.are.equal("RequestLimitExceeded", tc_code("GenerateRandom", { NumberOfBytes = 16 }))
-    os.execute("sleep 0.6") -- 2 a second: one token back
-    assert.are.equal("ok", tc_code("GenerateRandom", { NumberOfBytes = 16 }))
+    assert.are.equal("RequestLimitExceeded", tc_code("GenerateRandom", { NumberOfBytes = 16 }))
+    util.clock_advance(1) -- 2 a second: two tokens back
+    assert.are.same({ "ok", "ok", "RequestLimitExceeded" }, { tc_code("GenerateRandom", { NumberOfBytes = 16 }),
+      tc_code("GenerateRandom", { NumberOfBytes = 16 }), tc_code("GenerateRandom", { NumberOfBytes = 16 }) })
   end)
 end)
 
@@ -344,7 +388,7 @@ describe("fault declarations", function()
     { 'fault { action = "encrypt", colour = "red", error = "internal" }', "unknown field 'colour'" },
     { 'fault { nth = 2, first = 3, error = "internal" }', "nth and first are two triggers" },
     { 'fault { action = "encrypt" }', "fault needs an effect" },
-    { 'fault { error = "KMS.9999" }', "'KMS.9999' is not a Huawei" },
+    { 'fault { error = "KMS.9999" }', "'KMS.9999' is neither a neutral error" },
     { 'fault { dialect = "tencent", error = "KMS.0209" }', "is a huawei code" },
     { 'fault { probability = 2, error = "internal" }', "probability must be a number from 0 to 1" },
     { 'fault { delay_ms = { 9, 3 } }', "delay_ms must be" },

@@ -60,14 +60,30 @@ describe("huawei create-datakey", function()
     assert_kms_error(400, "KMS.1902", call("create-datakey", { key_id = AES, key_spec = "DES" }))
   end)
 
-  it("frames the ciphertext like the cloud: 02 00, length, key id, zeros", function()
+  it("frames the ciphertext as the cloud's published example: a 64-byte key in 188 bytes", function()
     local _, r = call("create-datakey", { key_id = AES, datakey_length = "512" })
     local raw = core.unhex(r.cipher_text)
-    local l = string.unpack("<I2", raw, 3)
-    assert.are.equal(#raw - 36, l)
-    assert.are.equal(AES, raw:sub(l - 35, l))
-    assert.are.equal("\0\0\0\0", raw:sub(l + 1, l + 4))
-    assert.are.equal(32, #raw - l - 4)
+    assert.are.equal(188, #raw)
+    assert.are.equal("02009800", core.hex(raw:sub(1, 4)))
+    assert.are.equal(AES, raw:sub(117, 152)) -- the key id at offset 116
+    assert.are.equal("\0\0\0\0", raw:sub(153, 156))
+    assert.are.equal(32, #raw - 156)
+  end)
+
+  it("makes every ciphertext 124 bytes plus the plaintext padded to 16, as the cloud's", function()
+    for _, c in ipairs { { "8", 140 }, { "120", 140 }, { "128", 140 }, { "136", 156 }, { "8192", 1148 } } do
+      local _, r = call("create-datakey", { key_id = SM4, datakey_length = c[1] })
+      assert.are.equal(c[2], #core.unhex(r.cipher_text), c[1] .. " bits")
+      local _, d = call("decrypt-datakey", { key_id = SM4, cipher_text = r.cipher_text,
+        datakey_cipher_length = tostring(tonumber(c[1]) // 8) })
+      assert.are.equal(tonumber(c[1]) // 4, #d.data_key)
+    end
+    for _, n in ipairs { 1, 4, 16, 17, 4096 } do
+      local _, e = call("encrypt-data", { key_id = AES, plain_text = ("p"):rep(n) })
+      assert.are.equal(124 + (n + 15) // 16 * 16, #core.unb64(e.cipher_text), n .. " bytes")
+      local _, d = call("decrypt-data", { cipher_text = e.cipher_text })
+      assert.are.equal(("p"):rep(n), d.plain_text)
+    end
   end)
 
   it("create-datakey-without-plaintext returns no plain_text", function()

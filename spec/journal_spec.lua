@@ -62,6 +62,26 @@ describe("the journal", function()
     assert.are.equal(7, j:count {})
   end)
 
+  it("sees the key inside a ciphertext or the path, the method, the path and why a call was refused", function()
+    local blob = tc("Encrypt", { KeyId = TC_KEY, Plaintext = "aGk=" }).CiphertextBlob
+    tc("Decrypt", { CiphertextBlob = blob })
+    tc("ReEncrypt", { CiphertextBlob = blob })
+    local enc = cjson.decode(hw("encrypt-data", { key_id = HW_KEY, plain_text = "x" }).body)
+    hw("decrypt-data", { cipher_text = enc.cipher_text })
+    hw("decrypt-data", { cipher_text = enc.cipher_text, additional_authenticated_data = "other" })
+    hw("re-encrypt", { destination_key_id = HW_KEY, cipher_text = enc.cipher_text })
+    kmsemu.handle(client.huawei { method = "GET", body = "",
+      path = ("/v1.0/%s/kms/%s/tags"):format(client.HUAWEI.project_id, HW_KEY) })
+    local j = kmsemu.world().journal
+    assert.are.equal(3, j:count { dialect = "tencent", key_id = TC_KEY })
+    assert.are.equal(5, j:count { dialect = "huawei", key_id = HW_KEY })
+    assert.are.equal(1, j:count { action = "show-kms-tags", key_id = HW_KEY, method = "GET" })
+    local refused = j:query({ action = "decrypt-data", status = 400 })[1]
+    assert.are.same({ "POST", "/v1.0/" .. client.HUAWEI.project_id .. "/kms/decrypt-data", "KMS.2201",
+      "Invalid cipher_text." }, { refused.method, refused.path, refused.error, refused.message })
+    assert.are.equal(3, j:count { path = "/", method = "POST" })
+  end)
+
   it("keeps only the newest entries once full", function()
     local j = journal.new(3)
     for i = 1, 5 do

@@ -19,7 +19,7 @@ describe("scenario loading", function()
     { "unknown_field.lua", 3, "unknown field 'colour'" },
     { "bad_state.lua", 2, "cmk.state 'frozen'" },
     { "short_material.lua", 2, "cmk.material must be 32 bytes" },
-    { "duplicate.lua", 3, "duplicate key id 'a'" },
+    { "duplicate.lua", 3, "duplicate key id '0a000000-0000-4000-8000-000000000001'" },
     { "forbidden_os.lua", 2, "undeclared global 'os'" },
     { "forbidden_io.lua", 2, "undeclared global 'io'" },
     { "forbidden_require.lua", 2, "undeclared global 'require'" },
@@ -83,5 +83,87 @@ describe("the key model", function()
         assert.are.equal(c[1], e.id)
       end
     end
+  end)
+end)
+
+describe("randomness in a scenario", function()
+  -- Draws at load time land in a key's description; a hook draws at run
+  -- time into a header.
+  local function load(seed, extra)
+    local path = os.tmpname()
+    local f = assert(io.open(path, "wb"))
+    f:write(('seed %q\n'):format(seed), [[
+local draws = {}
+for i = 1, 8 do draws[i] = math.random(1, 1000000) end
+draws[#draws + 1] = math.random()
+draws[#draws + 1] = math.random(0)
+cmk { id = "0a000000-0000-4000-8000-000000000001", dialect = "tencent", description = table.concat(draws, ",") }
+]], extra or "", "\n")
+    f:close()
+    local w, err = scenario.load(path)
+    os.remove(path)
+    assert.is_table(w, err)
+    return w.keys:get("tencent", "ap-guangzhou", "0a000000-0000-4000-8000-000000000001").description
+  end
+
+  it("math.random draws the same values on every load of the same seed, others with another", function()
+    local a = load("rand-1")
+    assert.are.equal(a, load("rand-1"))
+    assert.are_not.equal(a, load("rand-2"))
+    local ints = {}
+    for v in a:gmatch("[^,]+") do
+      ints[#ints + 1] = tonumber(v)
+    end
+    assert.are.equal(10, #ints)
+    for i = 1, 8 do
+      assert.is_true(ints[i] >= 1 and ints[i] <= 1000000 and math.type(ints[i]) == "integer")
+    end
+    assert.is_true(ints[9] >= 0 and ints[9] < 1)
+  end)
+
+  it("math.randomseed(x) starts again from the seed and x, the same on every load", function()
+    local reseeded = 'math.randomseed(42)\ncmk { id = "0a000000-0000-4000-8000-000000000002", dialect = "tencent", '
+      .. 'description = tostring(math.random(1, 1000000)) }'
+    local function second(seed)
+      local path = os.tmpname()
+      local f = assert(io.open(path, "wb"))
+      f:write(('seed %q\n'):format(seed), reseeded, "\n")
+      f:close()
+      local w = assert(scenario.load(path))
+      os.remove(path)
+      return w.keys:get("tencent", "ap-guangzhou", "0a000000-0000-4000-8000-000000000002").description
+    end
+    assert.are.equal(second("rand-1"), second("rand-1"))
+    assert.are_not.equal(second("rand-1"), second("rand-2"))
+  end)
+
+  it("a hook's math.random draws the same sequence after every load", function()
+    local kmsemu = require "kmsemu"
+    local client = require "support.client"
+    local path = require("support.scenario_file").with(
+      'on("tencent", "GenerateRandom", function(req, res) res.headers["X-Draw"] = tostring(math.random(1e6)) end)')
+    local function draws()
+      assert(kmsemu.start { scenario = path } == nil)
+      local out = {}
+      for i = 1, 5 do
+        out[i] = kmsemu.handle(client.tencent { action = "GenerateRandom", params = { NumberOfBytes = 4 } })
+          .headers["X-Draw"]
+      end
+      return table.concat(out, ",")
+    end
+    local a = draws()
+    assert.are.equal(a, draws())
+    assert.is_truthy(a:find("^%d+,%d+,%d+,%d+,%d+$"), a)
+  end)
+
+  it("refuses a seed declared after math.random has drawn", function()
+    local path = os.tmpname()
+    local f = assert(io.open(path, "wb"))
+    f:write('local x = math.random(10)\nseed "late"\n')
+    f:close()
+    local w, err = scenario.load(path)
+    os.remove(path)
+    assert.is_nil(w)
+    assert.is_truthy(err:find(path .. ":2: seed comes before the first math.random", 1, true), err)
   end)
 end)

@@ -110,6 +110,14 @@ describe("tencent EncryptionPublicKey", function()
     assert_code("InvalidParameter", call("GenerateDataKey", { KeyId = KEY, KeySpec = "AES_256",
       EncryptionPublicKey = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n" }))
   end)
+
+  it("refuses an unknown algorithm without a public key too, in GenerateDataKey and Decrypt", function()
+    local r = call("GenerateDataKey", { KeyId = KEY, KeySpec = "AES_256", EncryptionAlgorithm = "RSA_PLAIN" })
+    assert_code("InvalidParameter", r)
+    local blob = call("GenerateDataKey", { KeyId = KEY, KeySpec = "AES_256" }).CiphertextBlob
+    assert_code("InvalidParameter", call("Decrypt", { CiphertextBlob = blob, EncryptionAlgorithm = "sm2" }))
+    assert.is_nil(call("Decrypt", { CiphertextBlob = blob, EncryptionAlgorithm = "RSAES_OAEP_SHA_256" }).Error)
+  end)
 end)
 
 describe("tencent Encrypt and Decrypt", function()

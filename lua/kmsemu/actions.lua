@@ -1,42 +1,21 @@
 -- Action names across dialects. Scenarios and the journal speak of an
 -- operation by a neutral snake_case name ("generate_data_key") or by a
--- dialect's own ("GenerateDataKey", "create-datakey"); this maps both to
--- the neutral one so that a rule written once matches in both clouds.
+-- dialect's own ("GenerateDataKey", "create-datakey"); each dialect maps
+-- its names to the neutral ones, so that a rule written once matches in
+-- both clouds.
+local dialects = require "kmsemu.dialect"
+local util = require "kmsemu.util"
+
 local M = {}
 
--- neutral = { huawei name, tencent name }, where the two clouds' names do
--- not follow from the neutral one mechanically.
-local NAMES = {
-  generate_data_key = { "create-datakey", "GenerateDataKey" },
-  encrypt = { "encrypt-data", "Encrypt" },
-  decrypt = { "decrypt-data", "Decrypt" },
-  generate_random = { "gen-random", "GenerateRandom" },
-  get_public_key = { "get-publickey", "GetPublicKey" },
-  sign = { "sign", "SignByAsymmetricKey" },
-  verify = { "verify", "VerifyByAsymmetricKey" },
-  generate_mac = { "generate-mac", "GenerateMac" },
-  verify_mac = { "verify-mac", "VerifyMac" },
-}
-
-local NEUTRAL = { huawei = {}, tencent = {} }
-for neutral, native in pairs(NAMES) do
-  NEUTRAL.huawei[native[1]] = neutral
-  NEUTRAL.tencent[native[2]] = neutral
-end
-
--- The rest follow a rule: Huawei's kebab-case and Tencent's CamelCase
--- both become snake_case ("describe-key", "DescribeKey": describe_key).
-local function mechanical(dialect, native)
-  if dialect == "huawei" then
-    return (native:gsub("%-", "_"))
-  end
-  return (native:gsub("(%l)(%u)", "%1_%2"):gsub("(%u)(%u%l)", "%1_%2"):lower())
-end
-
--- Names worked out by the rule are remembered, up to a bound: action
+-- Names worked out by a dialect are remembered, up to a bound: action
 -- names come from requests, and a client could send any number of them.
 local CACHE_MAX = 512
 local cached = 0
+local NEUTRAL = {}
+for _, name in ipairs(dialects.NAMES) do
+  NEUTRAL[name] = {}
+end
 
 -- The neutral name of a dialect's action name (nil for nil).
 function M.neutral(dialect, native)
@@ -48,7 +27,7 @@ function M.neutral(dialect, native)
   if n then
     return n
   end
-  n = mechanical(dialect, native)
+  n = dialects.BY_NAME[dialect].neutral(native)
   if cached < CACHE_MAX then
     known[native], cached = n, cached + 1
   end
@@ -59,6 +38,49 @@ end
 -- otherwise the neutral or the native name.
 function M.matches(pattern, neutral, native)
   return pattern == nil or pattern == "*" or pattern == neutral or pattern == native
+end
+
+-- Every name a rule may give an action of the dialect: its own and the
+-- neutral ones; a set, and a sorted list for suggestions.
+local names = {}
+
+function M.names(dialect)
+  local n = names[dialect]
+  if not n then
+    n = { set = {}, list = {} }
+    local d = dialects.BY_NAME[dialect]
+    for _, native in ipairs(d.action_names()) do
+      n.set[native], n.set[d.neutral(native)] = true, true
+    end
+    for name in pairs(n.set) do
+      n.list[#n.list + 1] = name
+    end
+    table.sort(n.list)
+    names[dialect] = n
+  end
+  return n
+end
+
+-- The dialects (of `among`, a list of names) that have an action called
+-- `pattern`; all of them for "*".
+function M.reach(pattern, among)
+  local out = {}
+  for _, dialect in ipairs(among) do
+    if pattern == "*" or M.names(dialect).set[pattern] then
+      out[#out + 1] = dialect
+    end
+  end
+  return out
+end
+
+-- Refusal text for an action pattern no dialect of `among` has.
+function M.unknown(what, pattern, among)
+  local all = {}
+  for _, dialect in ipairs(among) do
+    table.move(M.names(dialect).list, 1, #M.names(dialect).list, #all + 1, all)
+  end
+  return ("%s '%s' is not an action of %s%s"):format(what, tostring(pattern), table.concat(among, " or "),
+    util.did_you_mean(pattern, all))
 end
 
 return M

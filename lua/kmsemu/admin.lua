@@ -4,7 +4,9 @@
 -- with --admin-token, which then requires "Authorization: Bearer TOKEN"
 -- from anyone.
 local core = require "kmsemu.core"
+local dialects = require "kmsemu.dialect"
 local faults = require "kmsemu.faults"
+local journal = require "kmsemu.journal"
 local keystore = require "kmsemu.keystore"
 local scenario = require "kmsemu.scenario"
 local util = require "kmsemu.util"
@@ -54,17 +56,30 @@ local function integers(t)
   return t
 end
 
--- Query parameters as journal filters (status and since are numbers).
-local function filters(req)
+-- Query parameters as journal filters, and the limit: integers where the
+-- filter takes one. Returns nil and why for a filter that could never
+-- select what it says.
+local function filters(req, with_limit)
   local f = {}
   for _, kv in ipairs(util.parse_query(req.query)) do
-    f[kv[1]] = kv[2]
+    local name, v = kv[1], kv[2]
+    if journal.FILTERS[name] == "integer" or (with_limit and name == "limit") then
+      v = v:find("^%-?%d+$") and math.tointeger(tonumber(v)) or v
+    end
+    f[name] = v
   end
-  f.status = tonumber(f.status)
-  f.since = tonumber(f.since)
-  local limit = tonumber(f.limit)
-  f.limit = nil
-  return f, limit and math.tointeger(limit)
+  local limit
+  if with_limit then
+    limit, f.limit = f.limit, nil
+  end
+  if limit ~= nil and (math.type(limit) ~= "integer" or limit < 1) then
+    return nil, ("journal: limit must be a positive integer, not '%s'"):format(limit)
+  end
+  local err = journal.check_filter(f)
+  if err then
+    return nil, err
+  end
+  return f, limit
 end
 
 local function body(req)
@@ -136,7 +151,10 @@ function H.delete_faults(control, _, id)
 end
 
 function H.get_journal(control, req)
-  local f, limit = filters(req)
+  local f, limit = filters(req, true)
+  if not f then
+    return refuse(400, limit) -- the reason, then
+  end
   local entries = control.world().journal:query(f, limit)
   for _, e in ipairs(entries) do
     e.faults = util.list(e.faults)
@@ -145,7 +163,11 @@ function H.get_journal(control, req)
 end
 
 function H.get_journal_count(control, req)
-  return reply(200, { count = control.world().journal:count((filters(req))) })
+  local f, err = filters(req)
+  if not f then
+    return refuse(400, err)
+  end
+  return reply(200, { count = control.world().journal:count(f) })
 end
 
 function H.delete_journal(control)
@@ -174,7 +196,8 @@ function H.post_keys_state(control, req)
   if not key then
     return refuse(404, "no such key")
   end
-  control.world().keys:touch(key).state = b.state
+  local date = dialects.BY_NAME[key.dialect].default_deletion_date(util.now())
+  control.world().keys:set_state(key, b.state, date)
   return reply(200, { id = key.id, state = key.state })
 end
 

@@ -33,8 +33,10 @@ M.codes = {
   CONTEXT_MISMATCH = true,     -- AAD / EncryptionContext differs
 }
 
-local function new(code, detail, vendor)
-  return setmetatable({ code = code, detail = detail, vendor = vendor }, mt)
+-- message, when given, is the whole message the dialect sends instead of
+-- the one it has for the code.
+local function new(code, detail, vendor, message)
+  return setmetatable({ code = code, detail = detail, vendor = vendor, message = message }, mt)
 end
 
 -- The error table without raising it, for an error decided before any
@@ -47,8 +49,8 @@ function M.raise(code, detail)
 end
 
 -- A dialect-specific code, for rules only one cloud has.
-function M.vendor(code, detail)
-  error(new(code, detail, true), 0)
+function M.vendor(code, detail, message)
+  error(new(code, detail, true, message), 0)
 end
 
 function M.is(e)

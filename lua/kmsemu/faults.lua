@@ -6,10 +6,8 @@
 -- Faults run in the router under the Lua lock; a delay is only returned as
 -- a decision (delay_ms) that the C core sleeps after unlocking.
 local actions = require "kmsemu.actions"
-local core = require "kmsemu.core"
-local call_info = require "kmsemu.call"
+local dialects = require "kmsemu.dialect"
 local errors = require "kmsemu.errors"
-local huawei_errors = require "kmsemu.dialect.huawei.errors"
 local keystore = require "kmsemu.keystore"
 local prng = require "kmsemu.prng"
 local util = require "kmsemu.util"
@@ -20,7 +18,7 @@ M.FIELDS = {
   id = true, dialect = true, action = true, key_id = true, when = true, window = true,
   header = true, param = true,
   nth = true, first = true, every = true, times = true, after = true, probability = true,
-  error = true, delay_ms = true, state = true, connection = true, rate = true, burst = true,
+  error = true, message = true, delay_ms = true, state = true, connection = true, rate = true, burst = true,
 }
 
 -- What a connection fault does to the answer, in the C core's terms (see
@@ -37,25 +35,17 @@ M.CONNECTION = {
 
 local TRIGGERS = { "nth", "first", "every", "times", "probability" }
 
--- Neutral error names, as the neutral code both dialects render, or as
--- each dialect's own code where the neutral model has none.
+-- Neutral error names: the neutral code every dialect renders for a
+-- key's state, or (true) each dialect's own code (its FAULT_CODES).
 M.NEUTRAL_ERRORS = {
-  disabled = { code = "KEY_DISABLED" },
-  not_found = { code = "KEY_NOT_FOUND" },
-  pending_deletion = { code = "KEY_PENDING_DELETION" },
-  throttled = { huawei = "APIGW.0308", tencent = "RequestLimitExceeded" },
-  internal = { huawei = "KMS.0101", tencent = "InternalError" },
-  -- The gateway in front of KMS: Huawei's flat APIGW bodies (502, 504);
-  -- Tencent has no gateway timeout code of its own, kmsemu answers InternalError.
-  unavailable = { huawei = "APIGW.0202", tencent = "ServiceUnavailable" },
-  timeout = { huawei = "APIGW.0203", tencent = "InternalError" },
+  disabled = "KEY_DISABLED", not_found = "KEY_NOT_FOUND", pending_deletion = "KEY_PENDING_DELETION",
+  throttled = true, internal = true, unavailable = true, timeout = true,
 }
-
--- The dialect a vendor code belongs to: Huawei's are "KMS.0209" or
--- "APIGW.0308"; anything else is Tencent's ("ResourceUnavailable.CmkDisabled").
-local function vendor_dialect(code)
-  return code:find("^[A-Z]+%.%d+$") and "huawei" or "tencent"
+local NEUTRAL_NAMES = {}
+for name in pairs(M.NEUTRAL_ERRORS) do
+  NEUTRAL_NAMES[#NEUTRAL_NAMES + 1] = name
 end
+table.sort(NEUTRAL_NAMES)
 
 local function check_count(f, name)
   local v = f[name]
@@ -89,21 +79,71 @@ local function check_trigger(f)
   end
 end
 
-local function check_error(f)
+-- Why no dialect of `among` renders error code e.
+local function unknown_error(e, among)
+  for _, name in ipairs(dialects.NAMES) do
+    if dialects.BY_NAME[name].error_info(e) then
+      return ("fault.error '%s' is a %s code, but the fault acts in %s only"):format(e, name,
+        table.concat(among, " and "))
+    end
+  end
+  local candidates = { table.unpack(NEUTRAL_NAMES) }
+  for _, name in ipairs(among) do
+    local codes = dialects.BY_NAME[name].error_codes()
+    table.move(codes, 1, #codes, #candidates + 1, candidates)
+  end
+  return ("fault.error '%s' is neither a neutral error (%s) nor a code of %s%s"):format(e,
+    table.concat(NEUTRAL_NAMES, ", "), table.concat(among, " or "), util.did_you_mean(e, candidates))
+end
+
+local function where(among, keep)
+  local out = {}
+  for _, name in ipairs(among) do
+    if keep(dialects.BY_NAME[name]) then
+      out[#out + 1] = name
+    end
+  end
+  return out
+end
+
+-- The dialects a fault can act in: those it names, that have its action,
+-- render its error and could be asked for its key. Returns the list, or
+-- nil and why the fault could never fire.
+function M.reach(f)
+  local among = where(dialects.NAMES, function(d) return f.dialect == nil or d.NAME == f.dialect end)
+  if f.action ~= nil then
+    local r = actions.reach(f.action, among)
+    if #r == 0 then
+      return nil, actions.unknown("fault.action", f.action, among)
+    end
+    among = r
+  end
   local e = f.error
-  if e == nil or M.NEUTRAL_ERRORS[e] then
-    return nil
+  if e ~= nil and not M.NEUTRAL_ERRORS[e] then
+    local r = where(among, function(d) return d.error_info(e) ~= nil end)
+    if #r == 0 then
+      return nil, unknown_error(e, among)
+    end
+    among = r
   end
-  if type(e) ~= "string" or e == "" then
-    return "fault.error must be a string"
+  if f.key_id ~= nil then
+    local r = where(among, function(d) return d.is_key_id(f.key_id) end)
+    if #r == 0 then
+      local shapes = {}
+      for i, name in ipairs(among) do
+        shapes[i] = ("%s: %s"):format(name, dialects.BY_NAME[name].KEY_ID_SHAPE)
+      end
+      return nil, ("fault.key_id '%s' is not a key id %s requests can name (%s)"):format(f.key_id,
+        table.concat(among, " or "), table.concat(shapes, "; "))
+    end
+    among = r
   end
-  local d = vendor_dialect(e)
-  if f.dialect and f.dialect ~= d then
-    return ("fault.error '%s' is a %s code, but the fault is for %s"):format(e, d, f.dialect)
-  end
-  if d == "huawei" and not huawei_errors.CATALOG[e] then
-    return ("fault.error '%s' is not a Huawei KMS or gateway code kmsemu knows"):format(e)
-  end
+  return among
+end
+
+local function check_reach(f)
+  local _, err = M.reach(f)
+  return err
 end
 
 -- connection = "reset" or { effect = "drip", bytes = 8, every_ms = 50 }.
@@ -169,10 +209,10 @@ function M.check(f)
       return ("fault: unknown field '%s'"):format(tostring(k))
     end
   end
-  if f.dialect ~= nil and f.dialect ~= "huawei" and f.dialect ~= "tencent" then
-    return "fault.dialect must be \"huawei\" or \"tencent\""
+  if f.dialect ~= nil and not dialects.BY_NAME[f.dialect] then
+    return ("fault.dialect must be one of %s"):format(table.concat(dialects.NAMES, ", "))
   end
-  for _, name in ipairs { "action", "key_id" } do
+  for _, name in ipairs { "action", "key_id", "error", "message" } do
     if f[name] ~= nil and (type(f[name]) ~= "string" or f[name] == "") then
       return ("fault.%s must be a non-empty string"):format(name)
     end
@@ -202,8 +242,11 @@ function M.check(f)
       and f.rate == nil then
     return "fault needs an effect: error, delay_ms, state, connection or rate"
   end
-  return check_trigger(f) or check_rate(f) or check_error(f) or check_delay(f.delay_ms)
-    or check_connection(f.connection)
+  if f.message ~= nil and f.error == nil and f.rate == nil then
+    return "fault.message goes with error (or rate)"
+  end
+  return check_trigger(f) or check_rate(f) or check_delay(f.delay_ms)
+    or check_connection(f.connection) or check_reach(f)
 end
 
 local Set = {}
@@ -225,7 +268,7 @@ end
 
 -- Adds a checked fault; returns it, or nil and a message when its id is
 -- taken. Without an id it gets the next free number. A vendor code also
--- limits the fault to the dialect it belongs to.
+-- limits the fault to the dialect whose code it is.
 function Set:add(f)
   local fault = { calls = 0, fired = 0 }
   for k, v in pairs(f) do
@@ -240,7 +283,7 @@ function Set:add(f)
     fault.connection = { effect = fault.connection }
   end
   if fault.error and not M.NEUTRAL_ERRORS[fault.error] then
-    fault.dialect = vendor_dialect(fault.error)
+    fault.dialect = M.reach(fault)[1]
   end
   if fault.id ~= nil then
     fault.id = tostring(fault.id)
@@ -291,7 +334,7 @@ local function header(req, name)
 end
 
 local function param(req, name)
-  return call_info.field(req, name, name)
+  return util.field(req, name, name)
 end
 
 local function matches(self, f, call, req)
@@ -306,16 +349,17 @@ end
 
 -- Takes a token from the call's bucket (one per dialect and action).
 -- Returns false when there was one, else true and the seconds until the
--- next, for Retry-After. Throttling follows real time, not the clock{}.
+-- next, for Retry-After. The buckets refill on the emulated clock: a
+-- frozen clock refills nothing until it is advanced.
 local function throttled(f, call)
   local name = call.dialect .. "\0" .. (call.action or "")
-  local now = core.clock() / 1000
+  local now = util.now_ms() / 1000
   local b = f.buckets[name]
   if not b then
     b = { tokens = f.burst, at = now }
     f.buckets[name] = b
   end
-  b.tokens = math.min(f.burst, b.tokens + (now - b.at) * f.rate)
+  b.tokens = math.min(f.burst, b.tokens + math.max(0, now - b.at) * f.rate)
   b.at = now
   if b.tokens >= 1 then
     b.tokens = b.tokens - 1
@@ -346,19 +390,26 @@ local function triggered(self, f, call)
   return true
 end
 
--- The error table a dialect renders for a fault's `error`.
-function M.error_for(name, dialect)
-  local n = M.NEUTRAL_ERRORS[name]
-  if n and n.code then
-    return errors.new(n.code)
+-- The error table a dialect renders for a fault's `error` on a call
+-- naming key_id. `message`, when given, replaces the dialect's own; a
+-- code whose messages name the key names this one.
+function M.error_for(name, dialect, key_id, message)
+  local neutral = M.NEUTRAL_ERRORS[name]
+  local e
+  if type(neutral) == "string" then
+    e = errors.new(neutral, key_id)
+  else
+    e = dialect.fault_error(dialect.FAULT_CODES[name] or name, key_id)
   end
-  return errors.new(n and n[dialect] or name, nil, true)
+  e.message = message
+  return e
 end
 
 local function set_state(world, call, state)
+  local d = dialects.BY_NAME[call.dialect]
   for _, key in pairs(world.keys.keys) do
     if key.dialect == call.dialect and key.id == call.key_id then
-      world.keys:touch(key).state = state
+      world.keys:set_state(key, state, d.default_deletion_date(util.now()))
     end
   end
 end
@@ -379,9 +430,10 @@ local function delay(rng, d)
 end
 
 -- Runs every fault against one call, in declaration order. Returns what
--- fired: { ids = {...}, error = name|nil, retry_after = s|nil,
--- connection = {...}|nil, delay_ms = n }. Every effect of every fault that
--- fires applies; the first error and the first connection effect win.
+-- fired: { ids = {...}, error = name|nil, message = text|nil,
+-- retry_after = s|nil, connection = {...}|nil, delay_ms = n }. Every
+-- effect of every fault that fires applies; the first error and the first
+-- connection effect win.
 local NONE = setmetatable({ ids = setmetatable({}, { __newindex = error }), delay_ms = 0 },
   { __newindex = error })
 
@@ -399,7 +451,7 @@ function Set:apply(world, call, req)
       f.fired = f.fired + 1
       out.ids[#out.ids + 1] = f.id
       if not out.error and f.error then
-        out.error, out.retry_after = f.error, retry_after
+        out.error, out.message, out.retry_after = f.error, f.message, retry_after
       end
       out.connection = out.connection or f.connection
       if f.state and call.key_id then

@@ -10,15 +10,15 @@ local faults = require "kmsemu.faults"
 local persist = require "kmsemu.persist"
 local scenario = require "kmsemu.scenario"
 local shaping = require "kmsemu.shaping"
-local huawei = require "kmsemu.dialect.huawei"
-local tencent = require "kmsemu.dialect.tencent"
+local dialects = require "kmsemu.dialect"
 
 local M = {}
 
 local world
 local admin_token
 
-local DIALECTS = { huawei = huawei, tencent = tencent }
+local DIALECTS = dialects.BY_NAME
+local huawei, tencent = DIALECTS.huawei, DIALECTS.tencent
 
 -- --max-body NAME=BYTES: each dialect refuses a larger body in its own
 -- words. Returns an error message for a name that is no dialect.
@@ -29,7 +29,8 @@ local function body_limits(rules)
   for name, bytes in pairs(rules or {}) do
     local d = DIALECTS[name]
     if not d then
-      return ("--max-body %s=%d: no such dialect (huawei, tencent)"):format(name, bytes)
+      return ("--max-body %s=%d: no such dialect (%s)"):format(name, bytes,
+        table.concat(dialects.NAMES, ", "))
     end
     d.MAX_BODY = bytes
   end
@@ -71,7 +72,8 @@ end
 -- action the dialect does not know under one name: a client's made-up
 -- names must not grow them without bound (the journal is a ring).
 local function journal(dialect, c, res, fired, started)
-  c.time, c.status, c.error, c.faults = os.time(), res.status, call.error_code(c.dialect, res), fired.ids
+  c.time, c.status, c.faults = os.time(), res.status, fired.ids
+  c.error, c.message = dialect.error_of(res)
   -- Time in the Lua state (monotonic) plus the injected delay.
   c.latency_ms = math.floor(core.clock() - started + 0.5) + fired.delay_ms
   world.journal:record(c)
@@ -119,14 +121,14 @@ function M.handle(req)
   local fired = world.faults:apply(world, c, req)
   local res
   if fired.error then
-    res = dialect.fail(faults.error_for(fired.error, name), c.action)
+    res = dialect.fail(faults.error_for(fired.error, dialect, c.key_id, fired.message), c.action)
   else
     res = dialect.handle(world, req)
   end
   res = shaping.apply(world.hooks, c, req, res)
   -- What this call changed is on disk before anyone hears it happened.
   if not persist.flush(world) then
-    res = dialect.fail(faults.error_for("internal", name), c.action)
+    res = dialect.fail(faults.error_for("internal", dialect), c.action)
   end
   if fired.retry_after and dialect.RETRY_AFTER then
     local headers = { ["Retry-After"] = tostring(fired.retry_after) }

@@ -3,6 +3,8 @@
 -- retried 3 times after the throttle?". The oldest entries are dropped
 -- once the ring is full.
 local actions = require "kmsemu.actions"
+local dialects = require "kmsemu.dialect"
+local util = require "kmsemu.util"
 
 local M = {}
 
@@ -14,8 +16,8 @@ Journal.__index = Journal
 -- The fields of an entry. Each is a column: one array per field rather
 -- than a table per entry, so recording allocates nothing and the garbage
 -- collector walks a dozen arrays instead of ten thousand small tables.
-M.FIELDS = { "seq", "time", "dialect", "action", "neutral", "key_id", "caller", "status",
-             "error", "faults", "connection", "latency_ms" }
+M.FIELDS = { "seq", "time", "dialect", "action", "neutral", "key_id", "caller", "method", "path",
+             "status", "error", "message", "faults", "connection", "latency_ms" }
 
 -- Each column is cut into chunks of CHUNK slots. Under generational
 -- collection a write into an old table sends the collector through all of
@@ -46,9 +48,10 @@ local function place(slot)
   return (slot - 1) // CHUNK + 1, (slot - 1) % CHUNK + 1
 end
 
--- entry: time, dialect, action (native), neutral, key_id, caller, status,
--- error, faults (list of ids), latency_ms; any table with those fields
--- (the router passes its call description). Gets a sequence number.
+-- entry: time, dialect, action (native), neutral, key_id, caller, method,
+-- path, status, error (code), message (the error's), faults (list of
+-- ids), connection, latency_ms; any table with those fields (the router
+-- passes its call description). Gets a sequence number.
 -- Written out field by field: a loop over M.FIELDS was 7 % of a
 -- GenerateDataKey's Lua time.
 function Journal:record(e)
@@ -57,6 +60,7 @@ function Journal:record(e)
   local c = self.cols
   c.seq[ci][at], c.time[ci][at], c.dialect[ci][at], c.action[ci][at] = self.seq, e.time, e.dialect, e.action
   c.neutral[ci][at], c.key_id[ci][at], c.caller[ci][at], c.status[ci][at] = e.neutral, e.key_id, e.caller, e.status
+  c.method[ci][at], c.path[ci][at], c.message[ci][at] = e.method, e.path, e.message
   c.error[ci][at], c.faults[ci][at], c.connection[ci][at], c.latency_ms[ci][at] =
     e.error, e.faults, e.connection, e.latency_ms
   if self.n < self.size then
@@ -90,17 +94,60 @@ local function has_fault(ids, id)
   return false
 end
 
+-- The filters and the type of their values: dialect, action (neutral or
+-- native name), key_id, caller, method, path, status, error (code), fault
+-- (id), connection (the connection fault's effect: reset, close, ...),
+-- since (seq, exclusive).
+M.FILTERS = {
+  dialect = "string", action = "string", key_id = "string", caller = "string", method = "string",
+  path = "string", status = "integer", error = "string", fault = "string", connection = "string",
+  since = "integer",
+}
+local FILTER_NAMES = {}
+for name in pairs(M.FILTERS) do
+  FILTER_NAMES[#FILTER_NAMES + 1] = name
+end
+table.sort(FILTER_NAMES)
+
+local function typed(v, want)
+  if want == "integer" then
+    return math.type(v) == "integer"
+  end
+  return type(v) == "string" or (type(v) == "number" and want == "string")
+end
+
+-- Returns why a filter could never select what it says, or nil.
+function M.check_filter(f)
+  if type(f) ~= "table" then
+    return "journal: a filter is a table"
+  end
+  for name, v in pairs(f) do
+    local want = M.FILTERS[name]
+    if not want then
+      return ("journal: unknown filter '%s' (filters: %s)%s"):format(tostring(name),
+        table.concat(FILTER_NAMES, ", "), util.did_you_mean(name, FILTER_NAMES))
+    end
+    if not typed(v, want) then
+      return ("journal: filter %s must be a%s %s, not '%s'"):format(name, want == "integer" and "n" or "",
+        want, tostring(v))
+    end
+  end
+  if f.dialect ~= nil and not dialects.BY_NAME[f.dialect] then
+    return ("journal: filter dialect must be one of %s%s"):format(table.concat(dialects.NAMES, ", "),
+      util.did_you_mean(f.dialect, dialects.NAMES))
+  end
+end
+
 -- Whether the entry in `slot` passes filter f, read from the columns
--- (a hook may count on every request: no table per entry). Filters:
--- dialect, action (neutral or native name), key_id, caller, status
--- (number), error (code), fault (id), connection (the connection fault's
--- effect: reset, close, ...), since (seq, exclusive).
+-- (a hook may count on every request: no table per entry).
 local function keep(c, slot, f)
   local ci, at = place(slot)
   return (f.dialect == nil or f.dialect == c.dialect[ci][at])
     and (f.action == nil or actions.matches(f.action, c.neutral[ci][at], c.action[ci][at]))
     and (f.key_id == nil or f.key_id == c.key_id[ci][at])
     and (f.caller == nil or f.caller == c.caller[ci][at])
+    and (f.method == nil or f.method == c.method[ci][at])
+    and (f.path == nil or f.path == c.path[ci][at])
     and (f.status == nil or f.status == c.status[ci][at])
     and (f.error == nil or f.error == c.error[ci][at])
     and (f.connection == nil or f.connection == c.connection[ci][at])
@@ -135,11 +182,24 @@ function Journal:count(filter)
   return n
 end
 
--- What a scenario sees as `journal`: reading only.
+-- What a scenario sees as `journal`: reading only, with filters checked.
+local function checked(filter)
+  local err = M.check_filter(filter or {})
+  if err then
+    error(err, 3)
+  end
+  return filter
+end
+
 function Journal:view()
   return {
-    count = function(filter) return self:count(filter) end,
-    query = function(filter, limit) return self:query(filter, limit) end,
+    count = function(filter) return self:count(checked(filter)) end,
+    query = function(filter, limit)
+      if limit ~= nil and (math.type(limit) ~= "integer" or limit < 1) then
+        error("journal: limit must be a positive integer", 2)
+      end
+      return self:query(checked(filter), limit)
+    end,
   }
 end
 

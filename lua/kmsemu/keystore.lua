@@ -249,6 +249,19 @@ function Store:rotate_due(key, now)
   end
 end
 
+-- Puts a key in any state, as a fault or the admin API does. A key put
+-- in pending deletion keeps its date, or takes `deletion_date`; any other
+-- state has none.
+function Store:set_state(key, state, deletion_date)
+  key.state = state
+  if state == "pending_deletion" then
+    key.deletion_date = key.deletion_date or deletion_date
+  else
+    key.deletion_date = nil
+  end
+  return self:touch(key)
+end
+
 -- Lifecycle transitions both clouds share: the states each may start from
 -- and the state it ends in. A dialect answers a refused one with its own
 -- code. Cancelling a deletion leaves the key disabled (both clouds), or

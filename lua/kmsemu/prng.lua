@@ -1,7 +1,6 @@
 -- A small seeded generator (xorshift64*), so that "probability = 0.1" and
 -- "delay_ms = {50, 150}" draw the same sequence from the same scenario seed
--- on every run. math.random is left alone: its state is global and Lua
--- seeds it randomly.
+-- on every run. A scenario's math.random draws from one too.
 local core = require "kmsemu.core"
 
 local M = {}
@@ -15,15 +14,20 @@ function M.new(seed)
   return setmetatable({ s = s ~= 0 and s or 0x9E3779B97F4A7C15 }, Gen)
 end
 
--- A float in [0, 1). Lua 5.4's >> is a logical shift, as xorshift needs.
-function Gen:float()
+-- 64 random bits, as an integer. Lua 5.4's >> is a logical shift, as
+-- xorshift needs.
+function Gen:bits()
   local x = self.s
   x = x ~ (x >> 12)
   x = x ~ (x << 25)
   x = x ~ (x >> 27)
   self.s = x
-  local r = x * 0x2545F4914F6CDD1D
-  return (r >> 11) * (1.0 / 9007199254740992.0)
+  return x * 0x2545F4914F6CDD1D
+end
+
+-- A float in [0, 1).
+function Gen:float()
+  return (self:bits() >> 11) * (1.0 / 9007199254740992.0)
 end
 
 -- An integer in [lo, hi].

@@ -18,14 +18,17 @@
 --                 domain_id =, project_id =, grantee = true|false }
 --   fault { dialect =, action =, key_id =, when = function(req),
 --           nth = | first = | every = | times = (, after =) | probability =,
---           error =, delay_ms = n or {min, max}, state = }   (kmsemu.faults)
+--           error =, message =, delay_ms = n or {min, max}, state = }
+--                                                       (kmsemu.faults)
 --   on(dialect, action, function(req, res) ... return res end) (kmsemu.shaping)
 --   journal.count{...}, journal.query{...}: the requests so far (kmsemu.journal)
 local core = require "kmsemu.core"
+local dialects = require "kmsemu.dialect"
 local faults = require "kmsemu.faults"
 local journal = require "kmsemu.journal"
 local keystore = require "kmsemu.keystore"
 local metrics = require "kmsemu.metrics"
+local prng = require "kmsemu.prng"
 local shaping = require "kmsemu.shaping"
 local util = require "kmsemu.util"
 
@@ -92,8 +95,12 @@ local function check_cmk(c)
   if err then
     return err
   end
-  if c.dialect ~= "huawei" and c.dialect ~= "tencent" then
-    return "cmk.dialect must be \"huawei\" or \"tencent\""
+  local d = dialects.BY_NAME[c.dialect]
+  if not d then
+    return ("cmk.dialect must be one of %s"):format(table.concat(dialects.NAMES, ", "))
+  end
+  if not d.is_key_id(c.id) then
+    return ("cmk.id '%s' is not a key id %s requests can name (%s)"):format(c.id, c.dialect, d.KEY_ID_SHAPE)
   end
   if c.spec ~= nil and not keystore.SPECS[c.spec] then
     local names = {}
@@ -133,6 +140,9 @@ local function check_cmk(c)
     if c[f] ~= nil and math.type(c[f]) ~= "integer" then
       return ("cmk.%s must be an integer (unix seconds)"):format(f)
     end
+  end
+  if c.deletion_date ~= nil and c.state ~= "pending_deletion" then
+    return "cmk.deletion_date goes with state = \"pending_deletion\""
   end
   if c.tags ~= nil then
     if type(c.tags) ~= "table" then
@@ -210,15 +220,51 @@ local function sandbox_xpcall(f, handler, ...)
   return false, handler(r[2])
 end
 
+-- math.random and math.randomseed for a scenario: draws from a generator
+-- seeded by the scenario's seed (d.seed, once declared), so that every
+-- load of the same scenario draws the same values; randomseed(x) starts
+-- the sequence again from the seed and x. The arguments are Lua's.
+local function seeded_math(d)
+  local function gen()
+    d.rng = d.rng or prng.new(d.seed or M.DEFAULT_SEED)
+    return d.rng
+  end
+  local function random(m, n)
+    if m == nil then
+      return gen():float()
+    elseif m == 0 and n == nil then
+      return gen():bits()
+    elseif n == nil then
+      m, n = 1, m
+    end
+    m, n = math.tointeger(m), math.tointeger(n)
+    if not (m and n) then
+      error("bad argument to 'random' (number has no integer representation)", 2)
+    end
+    if m > n then
+      error("bad argument to 'random' (interval is empty)", 2)
+    end
+    return gen():int(m, n)
+  end
+  local function randomseed(...)
+    local parts = { d.seed or M.DEFAULT_SEED }
+    for i = 1, select("#", ...) do
+      parts[i + 1] = tostring((select(i, ...)))
+    end
+    d.rng = prng.new(table.concat(parts, "\0"))
+  end
+  return setmetatable({ random = random, randomseed = randomseed }, { __index = math })
+end
+
 -- The sandbox: a few pure libraries and the declarations, nothing that
 -- touches files, processes or the emulator's own modules. Reading or
 -- writing an undeclared global is an error, which catches typos early.
-local function sandbox(decl)
+local function sandbox(decl, d)
   local env = {
     assert = assert, error = error, ipairs = ipairs, next = next,
     pairs = pairs, pcall = pcall, select = select, tonumber = tonumber,
     tostring = tostring, type = type, xpcall = sandbox_xpcall,
-    math = setmetatable({}, { __index = math }),
+    math = seeded_math(d),
     string = setmetatable({}, { __index = string }),
     table = setmetatable({}, { __index = table }),
     utf8 = setmetatable({}, { __index = utf8 }),
@@ -302,6 +348,9 @@ local function run(src, path, jrnl)
     if type(s) ~= "string" or s == "" then
       error("seed takes a non-empty string", 2)
     end
+    if d.rng then
+      error("seed comes before the first math.random: the draws so far did not come from it", 2)
+    end
     d.seed = s
   end
   function decl.credentials(c)
@@ -349,7 +398,7 @@ local function run(src, path, jrnl)
     d.cmks[#d.cmks + 1] = c
   end
 
-  local chunk, lerr = load(src, "@" .. path, "t", sandbox(decl))
+  local chunk, lerr = load(src, "@" .. path, "t", sandbox(decl, d))
   if not chunk then
     return nil, lerr
   end
@@ -395,10 +444,14 @@ function M.add_cmk(keys, creds, c)
     material = core.unhex(material)
   end
   local r = c.rotation or NO_ROTATION
+  local deletion_date = c.deletion_date
+  if c.state == "pending_deletion" and not deletion_date then
+    deletion_date = dialects.BY_NAME[c.dialect].default_deletion_date(util.now())
+  end
   local key = keys:add {
     id = c.id, dialect = c.dialect, owner = owner, spec = spec, usage = c.usage,
     state = c.state, alias = c.alias, description = c.description,
-    created = c.created, deletion_date = c.deletion_date, origin = c.origin,
+    created = c.created, deletion_date = deletion_date, origin = c.origin,
     tags = c.tags, material = material, managed_by = c.managed_by, valid_to = c.valid_to,
     rotation = { enabled = r.enabled == true, interval_days = r.interval_days or 365 },
   }

@@ -1,21 +1,27 @@
 -- Response shaping: on(dialect, action, function(req, res) ... end) hooks
 -- that see a dialect's answer and may change it before it is sent.
 local actions = require "kmsemu.actions"
+local dialects = require "kmsemu.dialect"
 local util = require "kmsemu.util"
 local cjson = require "cjson.safe"
 
 local M = {}
 
--- Returns an error message for a bad on(...) declaration, or nil.
+-- Returns an error message for a bad on(...) declaration, or nil: a hook
+-- on an action the dialect does not have would never run.
 function M.check(dialect, action, fn)
-  if dialect ~= "*" and dialect ~= "huawei" and dialect ~= "tencent" then
-    return "on: the dialect must be \"huawei\", \"tencent\" or \"*\""
+  if dialect ~= "*" and not dialects.BY_NAME[dialect] then
+    return ("on: the dialect must be one of %s or \"*\""):format(table.concat(dialects.NAMES, ", "))
   end
   if type(action) ~= "string" or action == "" then
     return "on: the action must be a non-empty string"
   end
   if type(fn) ~= "function" then
     return "on: the third argument must be a function(req, res)"
+  end
+  local among = dialect == "*" and dialects.NAMES or { dialect }
+  if #actions.reach(action, among) == 0 then
+    return actions.unknown("on: action", action, among)
   end
 end
 

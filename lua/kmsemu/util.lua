@@ -59,11 +59,17 @@ M.uuid = core.uuid
 -- dates, rotations, import and IAM token lifetimes and fault windows
 -- read. A scenario's clock{} or the admin API may start it elsewhere,
 -- move it, or stop it; signatures are still checked against wall time
--- (M.wall), since the SDKs sign with the machine's clock.
-local clock = { offset = 0 }
+-- (M.wall), since the SDKs sign with the machine's clock. M.now_ms is
+-- the same clock to the millisecond, for rates: it runs on the monotonic
+-- clock from where the clock was last set (`anchor` is its lead over it).
+local clock = { offset = 0, anchor = os.time() * 1000 - core.clock() }
 
 function M.now()
   return clock.frozen or os.time() + clock.offset
+end
+
+function M.now_ms()
+  return clock.frozen and clock.frozen * 1000 or core.clock() + clock.anchor
 end
 
 function M.wall()
@@ -75,6 +81,7 @@ end
 function M.clock_set(at, frozen)
   at = at or M.now()
   clock.offset = at - os.time()
+  clock.anchor = at * 1000 - core.clock()
   clock.frozen = frozen and at or nil
 end
 
@@ -83,6 +90,7 @@ function M.clock_advance(seconds)
     clock.frozen = clock.frozen + seconds
   else
     clock.offset = clock.offset + seconds
+    clock.anchor = clock.anchor + seconds * 1000
   end
 end
 
@@ -231,6 +239,79 @@ function M.uri_decode(s)
   return (s:gsub("+", " "):gsub("%%(%x%x)", function(h)
     return string.char(tonumber(h, 16))
   end))
+end
+
+-- A JSON string field of a request's body, or a form/query parameter:
+-- what faults, hooks and the journal read of a request before a dialect
+-- parses it. A plain find locates the name at memchr speed; the pattern
+-- then runs anchored.
+function M.field(req, json_name, form_name)
+  local body = req.body
+  local at = body:find('"' .. json_name .. '"', 1, true)
+  if at then
+    return body:match('^"[^"]*"%s*:%s*"([^"]*)"', at)
+  end
+  if not form_name then
+    return nil
+  end
+  local v = ("&" .. req.query .. "&" .. body):match("&" .. form_name .. "=([^&]*)")
+  return v and M.uri_decode(v)
+end
+
+-- The string value of the first "name" member in JSON text, escapes
+-- decoded; nil when there is none. For bodies kmsemu wrote itself or a
+-- hook changed, read without decoding the whole document.
+function M.json_string(text, name)
+  local at = text:find('"' .. name .. '"', 1, true)
+  local open = at and text:match('^"[^"]*"%s*:%s*()"', at)
+  if not open then
+    return nil
+  end
+  local i = open + 1
+  repeat
+    local stop = text:find('["\\]', i)
+    if not stop then
+      return nil
+    end
+    i = stop + (text:sub(stop, stop) == "\\" and 2 or 0)
+  until text:sub(stop, stop) == '"'
+  return cjson.decode(text:sub(open, i))
+end
+
+-- Levenshtein distance, for suggestions.
+local function distance(a, b)
+  local prev = {}
+  for j = 0, #b do
+    prev[j] = j
+  end
+  for i = 1, #a do
+    local cur = { [0] = i }
+    for j = 1, #b do
+      local cost = a:byte(i) == b:byte(j) and 0 or 1
+      cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+    end
+    prev = cur
+  end
+  return prev[#b]
+end
+
+-- " (did you mean 'X'?)" for the candidate nearest to word, ignoring
+-- case, when it is near enough to be the name meant; else "".
+function M.did_you_mean(word, candidates)
+  if type(word) ~= "string" then
+    return ""
+  end
+  local lw, best, best_d = word:lower(), nil, math.huge
+  for _, c in ipairs(candidates) do
+    local d = distance(lw, c:lower())
+    if d < best_d or (d == best_d and c < best) then
+      best, best_d = c, d
+    end
+  end
+  if best and best_d <= math.max(2, #word // 4) then
+    return (" (did you mean '%s'?)"):format(best)
+  end
+  return ""
 end
 
 -- Splits "a=1&b=2" into an ordered list of {name, value}, decoded.

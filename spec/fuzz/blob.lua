@@ -1,6 +1,7 @@
--- Fuzz driver: the ciphertext parsers of both dialects. The input is
--- tried as a raw Huawei frame, as a Tencent blob, and (decoded from
--- Base64 when it is some) as a Huawei frame again; a frame that parses is
+-- Fuzz driver: the ciphertext parsers of both dialects. The input is read
+-- for the key id it names, as the journal does, then tried as a raw
+-- Huawei frame, as a Tencent blob, and (decoded from Base64 when it is
+-- some) as a Huawei frame again; a frame that parses is
 -- opened with a key of the spec its first byte picks, which must fail
 -- quietly (nil) or decrypt, never raise.
 local core = require "kmsemu.core"
@@ -39,6 +40,11 @@ local function try_tencent(blob, key)
 end
 
 return function(data)
+  -- What the journal reads of a request's ciphertext: 36 bytes or nil.
+  for _, read in ipairs { huawei.key_of, tencent.key_of } do
+    local id = read(data)
+    assert(id == nil or #id == 36)
+  end
   local key = key_for(data)
   try_huawei(data, key)
   try_tencent(data, key)

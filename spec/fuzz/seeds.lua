@@ -116,7 +116,8 @@ write("blob", "tencent", tenc.CiphertextBlob)
 write("scenario", "hooks", table.concat({
   'seed "fuzz"',
   'credentials { tencent = { secret_id = "AKIDfuzz", secret_key = "fuzz" } }',
-  'cmk { id = "k1", dialect = "tencent", spec = "AES_256", tags = { a = "b" },',
+  'cmk { id = "0f000000-0000-4000-8000-000000000001", dialect = "tencent", spec = "AES_256",',
+  '      tags = { a = "b" },',
   '      rotation = { enabled = true, versions = 3 } }',
   'fault { id = "f", dialect = "tencent", action = "Encrypt", nth = 2, error = "InternalError" }',
   'on("tencent", "Decrypt", function(req, res) return res end)',

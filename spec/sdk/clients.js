@@ -9,7 +9,10 @@
 //          client would to the core's HcClient.sendRequest, so the request is
 //          built, signed (AKSKSigner, SDK-HMAC-SHA256), sent (DefaultHttpClient,
 //          axios) and its errors are raised by @huaweicloud/huaweicloud-sdk-core
-//          itself.
+//          itself. Its methods take the request model as a plain object
+//          in wire names ({key_id, body, ...}), which is how the generated
+//          ParamCreater reads a request that is not an instance of its
+//          model class; HUAWEI_ROUTES routes them.
 //
 // What @huaweicloud/huaweicloud-sdk-core 3.1.211 does with an error response
 // (read from node_modules/@huaweicloud/huaweicloud-sdk-core):
@@ -118,14 +121,6 @@ class HuaweiKmsClient {
   }
 
   /**
-   * POST /v1.0/{project_id}/kms/<action> with a JSON body, exactly as the
-   * generated ParamCreater of services/kms/v2 does it.
-   */
-  call(action, body) {
-    return this.request("POST", `/v1.0/{project_id}/kms/${action}`, { data: body !== undefined ? body : {} });
-  }
-
-  /**
    * Any request the generated client makes: url may hold {project_id} and
    * the names of pathParams; GET and DELETE without a body send none.
    */
@@ -155,71 +150,89 @@ class HuaweiKmsClient {
     }
   }
 
-  // One method per operation, named as in services/kms/v2/KmsClient.ts.
-  createKey(body) { return this.call("create-key", body); }
-  listKeyDetail(body) { return this.call("describe-key", body); }
-  listKeys(body) { return this.call("list-keys", body); }
-  enableKey(body) { return this.call("enable-key", body); }
-  disableKey(body) { return this.call("disable-key", body); }
-  deleteKey(body) { return this.call("schedule-key-deletion", body); }
-  cancelKeyDeletion(body) { return this.call("cancel-key-deletion", body); }
-  updateKeyAlias(body) { return this.call("update-key-alias", body); }
-  updateKeyDescription(body) { return this.call("update-key-description", body); }
-  showUserInstances() { return this.request("GET", "/v1.0/{project_id}/kms/user-instances"); }
-  showUserQuotas() { return this.request("GET", "/v1.0/{project_id}/kms/user-quotas"); }
-  showVersions() { return this.request("GET", "/"); }
-  showVersion(versionId) { return this.request("GET", "/{version_id}", { pathParams: { version_id: versionId } }); }
-  createAlias(body) { return this.request("POST", "/v1.0/{project_id}/kms/aliases", { data: body }); }
-  deleteAlias(body) { return this.request("DELETE", "/v1.0/{project_id}/kms/aliases", { data: body }); }
-  listAliases(query = {}) { return this.request("GET", "/v1.0/{project_id}/kms/aliases", { queryParams: query }); }
-  associateAlias(body) { return this.request("POST", "/v1.0/{project_id}/kms/alias/associate", { data: body }); }
-  createDatakey(body) { return this.call("create-datakey", body); }
-  createDatakeyWithoutPlaintext(body) { return this.call("create-datakey-without-plaintext", body); }
-  encryptDatakey(body) { return this.call("encrypt-datakey", body); }
-  decryptDatakey(body) { return this.call("decrypt-datakey", body); }
-  encryptData(body) { return this.call("encrypt-data", body); }
-  decryptData(body) { return this.call("decrypt-data", body); }
-  reEncrypt(body) { return this.call("re-encrypt", body); }
-  createRandom(body) { return this.call("gen-random", body); }
-  createRsaDatakeyPair(body) { return this.call("create-rsa-datakey-pair", body); }
-  createEcDatakeyPair(body) { return this.call("create-ec-datakey-pair", body); }
-  showPublicKey(body) { return this.call("get-publickey", body); }
-  sign(body) { return this.call("sign", body); }
-  validateSignature(body) { return this.call("verify", body); }
-  deriveSharedSecret(body) { return this.call("derive-shared-secret", body); }
-  generateMac(body) { return this.call("generate-mac", body); }
-  verifyMac(body) { return this.call("verify-mac", body); }
-  enableKeyRotation(body) { return this.call("enable-key-rotation", body); }
-  disableKeyRotation(body) { return this.call("disable-key-rotation", body); }
-  showKeyRotationStatus(body) { return this.call("get-key-rotation-status", body); }
-  updateKeyRotationInterval(body) { return this.call("update-key-rotation-interval", body); }
-  rotateOnDemand(body) { return this.call("rotate-on-demand", body); }
-  createParametersForImport(body) { return this.call("get-parameters-for-import", body); }
-  importKeyMaterial(body) { return this.call("import-key-material", body); }
-  deleteImportedKeyMaterial(body) { return this.call("delete-imported-key-material", body); }
-  createGrant(body) { return this.call("create-grant", body); }
-  listGrants(body) { return this.call("list-grants", body); }
-  listRetirableGrants(body) { return this.call("list-retirable-grants", body); }
-  cancelGrant(body) { return this.call("revoke-grant", body); }
-  cancelSelfGrant(body) { return this.call("retire-grant", body); }
-  createKmsTag(keyId, body) {
-    return this.request("POST", "/v1.0/{project_id}/kms/{key_id}/tags", { data: body, pathParams: { key_id: keyId } });
+  /**
+   * What every generated method does: the request model's `body` is the
+   * JSON body, its fields named in the route's path are path parameters,
+   * the others query parameters (names as on the wire).
+   */
+  send(op, request = {}) {
+    const [method, url] = HUAWEI_ROUTES[op];
+    const { body, ...fields } = request;
+    const pathParams = {};
+    const queryParams = {};
+    for (const [name, value] of Object.entries(fields)) {
+      (url.includes(`{${name}}`) ? pathParams : queryParams)[name] = value;
+    }
+    for (const [, name] of url.matchAll(/\{(\w+)\}/g)) {
+      if (name !== "project_id" && pathParams[name] === undefined) {
+        throw new Error(`${op}: the request has no ${name} for the path ${url}`);
+      }
+    }
+    return this.request(method, url, { data: body, pathParams, queryParams });
   }
-  batchCreateKmsTags(keyId, body) {
-    return this.request("POST", "/v1.0/{project_id}/kms/{key_id}/tags/action",
-      { data: body, pathParams: { key_id: keyId } });
-  }
-  deleteTag(keyId, key) {
-    return this.request("DELETE", "/v1.0/{project_id}/kms/{key_id}/tags/{key}", { pathParams: { key_id: keyId, key } });
-  }
-  showKmsTags(keyId) {
-    return this.request("GET", "/v1.0/{project_id}/kms/{key_id}/tags", { pathParams: { key_id: keyId } });
-  }
-  listKmsTags() { return this.request("GET", "/v1.0/{project_id}/kms/tags"); }
-  listKmsByTags(body) {
-    return this.request("POST", "/v1.0/{project_id}/kms/{resource_instances}/action",
-      { data: body, pathParams: { resource_instances: "resource_instances" } });
-  }
+}
+
+// Every operation kmsemu serves, as services/kms/v2/KmsClient.ts routes it:
+// method name -> [HTTP method, path]. Each becomes HuaweiKmsClient.<name>(request).
+const HUAWEI_ROUTES = {
+  createKey: ["POST", "/v1.0/{project_id}/kms/create-key"],
+  listKeyDetail: ["POST", "/v1.0/{project_id}/kms/describe-key"],
+  listKeys: ["POST", "/v1.0/{project_id}/kms/list-keys"],
+  enableKey: ["POST", "/v1.0/{project_id}/kms/enable-key"],
+  disableKey: ["POST", "/v1.0/{project_id}/kms/disable-key"],
+  deleteKey: ["POST", "/v1.0/{project_id}/kms/schedule-key-deletion"],
+  cancelKeyDeletion: ["POST", "/v1.0/{project_id}/kms/cancel-key-deletion"],
+  updateKeyAlias: ["POST", "/v1.0/{project_id}/kms/update-key-alias"],
+  updateKeyDescription: ["POST", "/v1.0/{project_id}/kms/update-key-description"],
+  showUserInstances: ["GET", "/v1.0/{project_id}/kms/user-instances"],
+  showUserQuotas: ["GET", "/v1.0/{project_id}/kms/user-quotas"],
+  createAlias: ["POST", "/v1.0/{project_id}/kms/aliases"],
+  deleteAlias: ["DELETE", "/v1.0/{project_id}/kms/aliases"],
+  listAliases: ["GET", "/v1.0/{project_id}/kms/aliases"],
+  associateAlias: ["POST", "/v1.0/{project_id}/kms/alias/associate"],
+  createDatakey: ["POST", "/v1.0/{project_id}/kms/create-datakey"],
+  createDatakeyWithoutPlaintext: ["POST", "/v1.0/{project_id}/kms/create-datakey-without-plaintext"],
+  encryptDatakey: ["POST", "/v1.0/{project_id}/kms/encrypt-datakey"],
+  decryptDatakey: ["POST", "/v1.0/{project_id}/kms/decrypt-datakey"],
+  encryptData: ["POST", "/v1.0/{project_id}/kms/encrypt-data"],
+  decryptData: ["POST", "/v1.0/{project_id}/kms/decrypt-data"],
+  reEncrypt: ["POST", "/v1.0/{project_id}/kms/re-encrypt"],
+  createRandom: ["POST", "/v1.0/{project_id}/kms/gen-random"],
+  createRsaDatakeyPair: ["POST", "/v1.0/{project_id}/kms/create-rsa-datakey-pair"],
+  createEcDatakeyPair: ["POST", "/v1.0/{project_id}/kms/create-ec-datakey-pair"],
+  showPublicKey: ["POST", "/v1.0/{project_id}/kms/get-publickey"],
+  sign: ["POST", "/v1.0/{project_id}/kms/sign"],
+  validateSignature: ["POST", "/v1.0/{project_id}/kms/verify"],
+  deriveSharedSecret: ["POST", "/v1.0/{project_id}/kms/derive-shared-secret"],
+  generateMac: ["POST", "/v1.0/{project_id}/kms/generate-mac"],
+  verifyMac: ["POST", "/v1.0/{project_id}/kms/verify-mac"],
+  enableKeyRotation: ["POST", "/v1.0/{project_id}/kms/enable-key-rotation"],
+  disableKeyRotation: ["POST", "/v1.0/{project_id}/kms/disable-key-rotation"],
+  showKeyRotationStatus: ["POST", "/v1.0/{project_id}/kms/get-key-rotation-status"],
+  updateKeyRotationInterval: ["POST", "/v1.0/{project_id}/kms/update-key-rotation-interval"],
+  rotateOnDemand: ["POST", "/v1.0/{project_id}/kms/rotate-on-demand"],
+  createParametersForImport: ["POST", "/v1.0/{project_id}/kms/get-parameters-for-import"],
+  importKeyMaterial: ["POST", "/v1.0/{project_id}/kms/import-key-material"],
+  deleteImportedKeyMaterial: ["POST", "/v1.0/{project_id}/kms/delete-imported-key-material"],
+  createGrant: ["POST", "/v1.0/{project_id}/kms/create-grant"],
+  listGrants: ["POST", "/v1.0/{project_id}/kms/list-grants"],
+  listRetirableGrants: ["POST", "/v1.0/{project_id}/kms/list-retirable-grants"],
+  cancelGrant: ["POST", "/v1.0/{project_id}/kms/revoke-grant"],
+  cancelSelfGrant: ["POST", "/v1.0/{project_id}/kms/retire-grant"],
+  listKmsTags: ["GET", "/v1.0/{project_id}/kms/tags"],
+  listKmsByTags: ["POST", "/v1.0/{project_id}/kms/{resource_instances}/action"],
+  createKmsTag: ["POST", "/v1.0/{project_id}/kms/{key_id}/tags"],
+  batchCreateKmsTags: ["POST", "/v1.0/{project_id}/kms/{key_id}/tags/action"],
+  showKmsTags: ["GET", "/v1.0/{project_id}/kms/{key_id}/tags"],
+  deleteTag: ["DELETE", "/v1.0/{project_id}/kms/{key_id}/tags/{key}"],
+  showVersions: ["GET", "/"],
+  showVersion: ["GET", "/{version_id}"],
+};
+
+for (const op of Object.keys(HUAWEI_ROUTES)) {
+  HuaweiKmsClient.prototype[op] = function (request) {
+    return this.send(op, request);
+  };
 }
 
 function newHuaweiKmsClient(hcClient) {
@@ -271,6 +284,7 @@ module.exports = {
   huaweiClient,
   huaweiError,
   HuaweiKmsClient,
+  HUAWEI_ROUTES,
   TencentCloudSDKHttpException,
   ClientRequestException,
   ServiceResponseException,

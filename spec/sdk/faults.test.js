@@ -54,20 +54,20 @@ describe("fault injection through the SDKs", () => {
 
     it("Huawei: an internal fault is a 500 KMS.0101, then decrypt-data recovers", async () => {
       const kms = huaweiClient(server());
-      const enc = await kms.encryptData({ key_id: HW_KEY, plain_text: "secret" });
+      const enc = await kms.encryptData({ body: { key_id: HW_KEY, plain_text: "secret" } });
       for (let i = 0; i < 2; i++) {
-        await rejectsHuawei(kms.decryptData({ cipher_text: enc.cipher_text }), 500, "KMS.0101");
+        await rejectsHuawei(kms.decryptData({ body: { cipher_text: enc.cipher_text } }), 500, "KMS.0101");
       }
-      const dec = await kms.decryptData({ cipher_text: enc.cipher_text });
+      const dec = await kms.decryptData({ body: { cipher_text: enc.cipher_text } });
       assert.equal(dec.plain_text, "secret");
     });
 
     it("Huawei: the 2nd data key finds the key disabled (KMS.0209), and so does the 3rd", async () => {
       const kms = huaweiClient(server());
       const req = { key_id: fx.huawei.keys.sm4, datakey_length: "128" };
-      await kms.createDatakey(req);
-      await rejectsHuawei(kms.createDatakey(req), 400, "KMS.0209");
-      await rejectsHuawei(kms.createDatakey(req), 400, "KMS.0209");
+      await kms.createDatakey({ body: req });
+      await rejectsHuawei(kms.createDatakey({ body: req }), 400, "KMS.0209");
+      await rejectsHuawei(kms.createDatakey({ body: req }), 400, "KMS.0209");
     });
   }));
 
@@ -76,10 +76,10 @@ describe("fault injection through the SDKs", () => {
       const kms = huaweiClient(server());
       const req = { key_id: HW_KEY, datakey_length: "256" };
       for (let i = 0; i < 2; i++) {
-        const info = await rejectsHuawei(kms.createDatakey(req), 429, "APIGW.0308");
+        const info = await rejectsHuawei(kms.createDatakey({ body: req }), 429, "APIGW.0308");
         assert.equal(info.message, "The throttling threshold has been reached.");
       }
-      const ok = await kms.createDatakey(req);
+      const ok = await kms.createDatakey({ body: req });
       assert.equal(ok.key_id, HW_KEY);
       const count = await admin(server(), "GET", "journal/count?action=create-datakey&status=429");
       assert.equal(count.body.count, 2);
@@ -147,9 +147,11 @@ describe("fault injection through the SDKs", () => {
         });
         assert.equal(added.status, 201);
         const kms = huaweiClient(server());
-        const info = await rejectsHuawei(kms.encryptData({ key_id: HW_KEY, plain_text: "x" }), 502, "APIGW.0202");
+        const info = await rejectsHuawei(kms.encryptData({
+          body: { key_id: HW_KEY, plain_text: "x" },
+        }), 502, "APIGW.0202");
         assert.equal(info.coreErrorCode, "APIGW.0202", "a flat gateway body is unwrapped by the core itself");
-        const ok = await kms.encryptData({ key_id: HW_KEY, plain_text: "x" });
+        const ok = await kms.encryptData({ body: { key_id: HW_KEY, plain_text: "x" } });
         assert.equal(ok.key_id, HW_KEY);
       });
     }));

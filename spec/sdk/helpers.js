@@ -131,12 +131,16 @@ function rsaDecrypt(privateKey, algorithm, ciphertext) {
  * Checks the Huawei ciphertext frame described in the reference:
  * 02 00 | uint16-LE L | body | key id (36 ASCII bytes) ending at offset L | rest.
  */
-function assertHuaweiFrame(blob, keyId) {
-  assert.ok(blob.length > 4 + 36, `ciphertext is long enough (${blob.length} bytes)`);
+// The cloud's ciphertext layout: 124 bytes plus the plaintext padded to
+// 16, 02 00, L = length - 36, the key id just before offset L, then four
+// zero bytes and 32 more.
+function assertHuaweiFrame(blob, keyId, plaintextBytes) {
+  assert.equal(blob.length, 124 + Math.ceil(plaintextBytes / 16) * 16, "124 + the padded plaintext");
   assert.equal(blob.readUInt16BE(0), 0x0200, "ciphertext starts 02 00");
   const l = blob.readUInt16LE(2);
   assert.equal(l, blob.length - 36, "length field = total length - 36");
   assert.equal(blob.subarray(l - 36, l).toString("latin1"), keyId, "key id in ASCII just before offset L");
+  assert.equal(blob.readUInt32BE(l), 0, "four zero bytes after the key id");
 }
 
 module.exports = {

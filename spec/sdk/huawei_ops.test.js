@@ -60,62 +60,62 @@ describe("Huawei KMS, every operation, through the SDK core", () => {
 
   describe("lifecycle", () => {
     it("create-key, describe-key (listKeyDetail)", async () => {
-      const r = await kms.createKey({ key_alias: alias(), key_spec: "SM4", key_description: "from node" });
+      const r = await kms.createKey({ body: { key_alias: alias(), key_spec: "SM4", key_description: "from node" } });
       ok(r);
       isStr(r.key_info.key_id, "key_id");
       isStr(r.key_info.domain_id, "domain_id");
-      const d = await kms.listKeyDetail({ key_id: r.key_info.key_id });
+      const d = await kms.listKeyDetail({ body: { key_id: r.key_info.key_id } });
       ok(d);
       assertKeyDetails(d.key_info);
       assert.equal(d.key_info.key_spec, "SM4");
       assert.equal(d.key_info.key_state, "2");
-      await rejectsHuawei(kms.createKey({ key_alias: "evs/default" }), 400, "KMS.1101");
+      await rejectsHuawei(kms.createKey({ body: { key_alias: "evs/default" } }), 400, "KMS.1101");
     });
 
     it("list-keys pages with string markers and an integer total", async () => {
-      const r = await kms.listKeys({ key_spec: "ALL", limit: "3" });
+      const r = await kms.listKeys({ body: { key_spec: "ALL", limit: "3" } });
       ok(r);
       assert.equal(r.keys.length, 3);
       r.key_details.forEach(assertKeyDetails);
       isInt(r.total, "total");
       assert.equal(r.truncated, "true");
       assert.equal(r.next_marker, "3");
-      const next = await kms.listKeys({ key_spec: "ALL", limit: "3", marker: r.next_marker });
+      const next = await kms.listKeys({ body: { key_spec: "ALL", limit: "3", marker: r.next_marker } });
       assert.notEqual(next.keys[0], r.keys[0]);
-      await rejectsHuawei(kms.listKeys({ limit: "0" }), 400, "KMS.1601");
+      await rejectsHuawei(kms.listKeys({ body: { limit: "0" } }), 400, "KMS.1601");
     });
 
     it("disable-key, enable-key with KeyStatusInfo", async () => {
-      const id = (await kms.createKey({ key_alias: alias() })).key_info.key_id;
-      const d = await kms.disableKey({ key_id: id });
+      const id = (await kms.createKey({ body: { key_alias: alias() } })).key_info.key_id;
+      const d = await kms.disableKey({ body: { key_id: id } });
       assert.deepEqual({ ...d.key_info }, { key_id: id, key_state: "3" });
-      await rejectsHuawei(kms.disableKey({ key_id: id }), 400, "KMS.1301");
-      const e = await kms.enableKey({ key_id: id });
+      await rejectsHuawei(kms.disableKey({ body: { key_id: id } }), 400, "KMS.1301");
+      const e = await kms.enableKey({ body: { key_id: id } });
       assert.equal(e.key_info.key_state, "2");
-      await rejectsHuawei(kms.enableKey({ key_id: id }), 400, "KMS.1201");
+      await rejectsHuawei(kms.enableKey({ body: { key_id: id } }), 400, "KMS.1201");
     });
 
     it("schedule-key-deletion (deleteKey) and cancel-key-deletion", async () => {
-      const id = (await kms.createKey({ key_alias: alias() })).key_info.key_id;
-      const s = await kms.deleteKey({ key_id: id, pending_days: "7" });
+      const id = (await kms.createKey({ body: { key_alias: alias() } })).key_info.key_id;
+      const s = await kms.deleteKey({ body: { key_id: id, pending_days: "7" } });
       ok(s);
       assert.equal(s.key_state, "4");
-      const d = await kms.listKeyDetail({ key_id: id });
+      const d = await kms.listKeyDetail({ body: { key_id: id } });
       assert.match(d.key_info.scheduled_deletion_date, /^\d{13}$/);
-      await rejectsHuawei(kms.encryptData({ key_id: id, plain_text: "x" }), 400, "KMS.0210");
-      const c = await kms.cancelKeyDeletion({ key_id: id });
+      await rejectsHuawei(kms.encryptData({ body: { key_id: id, plain_text: "x" } }), 400, "KMS.0210");
+      const c = await kms.cancelKeyDeletion({ body: { key_id: id } });
       assert.equal(c.key_state, "3");
-      await rejectsHuawei(kms.deleteKey({ key_id: id, pending_days: "6" }), 400, "KMS.1401");
-      await rejectsHuawei(kms.cancelKeyDeletion({ key_id: id }), 400, "KMS.1501");
+      await rejectsHuawei(kms.deleteKey({ body: { key_id: id, pending_days: "6" } }), 400, "KMS.1401");
+      await rejectsHuawei(kms.cancelKeyDeletion({ body: { key_id: id } }), 400, "KMS.1501");
     });
 
     it("update-key-alias and update-key-description", async () => {
-      const id = (await kms.createKey({ key_alias: alias() })).key_info.key_id;
-      const a = await kms.updateKeyAlias({ key_id: id, key_alias: "sdk/renamed" });
+      const id = (await kms.createKey({ body: { key_alias: alias() } })).key_info.key_id;
+      const a = await kms.updateKeyAlias({ body: { key_id: id, key_alias: "sdk/renamed" } });
       assert.deepEqual({ ...a.key_info }, { key_id: id, key_alias: "sdk/renamed" });
-      const d = await kms.updateKeyDescription({ key_id: id, key_description: "words" });
+      const d = await kms.updateKeyDescription({ body: { key_id: id, key_description: "words" } });
       assert.deepEqual({ ...d.key_info }, { key_id: id, key_description: "words" });
-      await rejectsHuawei(kms.updateKeyAlias({ key_id: id, key_alias: "hw/aes" }), 400, "KMS.1104");
+      await rejectsHuawei(kms.updateKeyAlias({ body: { key_id: id, key_alias: "hw/aes" } }), 400, "KMS.1104");
     });
 
     it("user-instances and user-quotas answer integers", async () => {
@@ -136,66 +136,70 @@ describe("Huawei KMS, every operation, through the SDK core", () => {
       ok(v);
       assert.equal(v.versions[0].id, "v1.0");
       for (const f of ["id", "version", "status", "updated", "min_version"]) isStr(v.versions[0][f], f);
-      const one = await kms.showVersion("v1.0");
+      const one = await kms.showVersion({ version_id: "v1.0" });
       assert.equal(one.version.status, "CURRENT");
     });
 
     it("unknown key -> 404 KMS.0207", async () => {
-      await rejectsHuawei(kms.listKeyDetail({ key_id: "00000000-0000-4000-8000-000000000000" }), 404, "KMS.0207");
+      await rejectsHuawei(kms.listKeyDetail({
+        body: { key_id: "00000000-0000-4000-8000-000000000000" },
+      }), 404, "KMS.0207");
     });
   });
 
   describe("aliases", () => {
     it("create, list (an array of pages), associate, delete", async () => {
-      const c = await kms.createAlias({ key_id: K.aes, alias: "alias/sdk" });
+      const c = await kms.createAlias({ body: { key_id: K.aes, alias: "alias/sdk" } });
       ok(c);
       for (const f of ["domain_id", "key_id", "alias", "alias_urn", "create_time", "update_time"]) isStr(c[f], f);
       const l = await kms.listAliases({ key_id: K.aes });
       ok(l);
       assert.equal(l[0].aliases[0].alias, "alias/sdk");
       isInt(l[0].page_info.current_count, "current_count");
-      const a = await kms.associateAlias({ alias: "alias/sdk", target_key_id: K.sm4 });
+      const a = await kms.associateAlias({ body: { alias: "alias/sdk", target_key_id: K.sm4 } });
       assert.equal(a.key_id, K.sm4);
-      ok(await kms.deleteAlias({ key_id: K.sm4, aliases: ["alias/sdk"] }));
+      ok(await kms.deleteAlias({ body: { key_id: K.sm4, aliases: ["alias/sdk"] } }));
       assert.equal((await kms.listAliases({}))[0].aliases.length, 0);
     });
   });
 
   describe("data", () => {
     it("re-encrypt moves a ciphertext between keys", async () => {
-      const e = await kms.encryptData({ key_id: K.aes, plain_text: "move me" });
-      const r = await kms.reEncrypt({ cipher_text: e.cipher_text, destination_key_id: K.sm4 });
+      const e = await kms.encryptData({ body: { key_id: K.aes, plain_text: "move me" } });
+      const r = await kms.reEncrypt({ body: { cipher_text: e.cipher_text, destination_key_id: K.sm4 } });
       ok(r);
       for (const f of ["key_id", "source_key_id", "source_encryption_algorithm",
         "destination_encryption_algorithm", "cipher_text"]) isStr(r[f], f);
-      const d = await kms.decryptData({ cipher_text: r.cipher_text });
+      const d = await kms.decryptData({ body: { cipher_text: r.cipher_text } });
       assert.equal(d.plain_text, "move me");
     });
 
     it("gen-random (createRandom) answers hex of the requested bits", async () => {
-      const r = await kms.createRandom({ random_data_length: "512" });
+      const r = await kms.createRandom({ body: { random_data_length: "512" } });
       assert.equal(hexdecode(r.random_data).length, 64);
-      await rejectsHuawei(kms.createRandom({ random_data_length: "12" }), 400, "KMS.1802");
+      await rejectsHuawei(kms.createRandom({ body: { random_data_length: "12" } }), 400, "KMS.1802");
     });
 
     it("encrypt-data / decrypt-data with RSAES_OAEP_SHA_256 and SM2_ENCRYPT", async () => {
       for (const [keyId, alg] of [[K.rsaEnc, "RSAES_OAEP_SHA_256"], [K.sm2Enc, "SM2_ENCRYPT"]]) {
-        const e = await kms.encryptData({ key_id: keyId, plain_text: "asym", encryption_algorithm: alg });
+        const e = await kms.encryptData({ body: { key_id: keyId, plain_text: "asym", encryption_algorithm: alg } });
         b64decode(e.cipher_text, "cipher_text");
-        const d = await kms.decryptData({ key_id: keyId, cipher_text: e.cipher_text, encryption_algorithm: alg });
+        const d = await kms.decryptData({
+          body: { key_id: keyId, cipher_text: e.cipher_text, encryption_algorithm: alg },
+        });
         assert.equal(d.plain_text, "asym");
         assert.equal(b64decode(d.plain_text_base64).toString(), "asym");
       }
-      const pub = (await kms.showPublicKey({ key_id: K.rsaEnc })).public_key;
+      const pub = (await kms.showPublicKey({ body: { key_id: K.rsaEnc } })).public_key;
       const mine = crypto.publicEncrypt({ key: pub, padding: crypto.constants.RSA_PKCS1_OAEP_PADDING,
         oaepHash: "sha256" }, Buffer.from("from node"));
-      const d = await kms.decryptData({ key_id: K.rsaEnc, cipher_text: mine.toString("base64"),
-        encryption_algorithm: "RSAES_OAEP_SHA_256" });
+      const d = await kms.decryptData({ body: { key_id: K.rsaEnc, cipher_text: mine.toString("base64"),
+        encryption_algorithm: "RSAES_OAEP_SHA_256" } });
       assert.equal(d.plain_text, "from node");
     });
 
     it("create-rsa-datakey-pair and create-ec-datakey-pair", async () => {
-      const r = await kms.createRsaDatakeyPair({ key_id: K.aes, key_spec: "RSA_2048" });
+      const r = await kms.createRsaDatakeyPair({ body: { key_id: K.aes, key_spec: "RSA_2048" } });
       ok(r);
       for (const f of ["key_id", "key_spec", "public_key", "private_key_cipher_text", "private_key_plain_text"]) {
         isStr(r[f], f);
@@ -204,9 +208,11 @@ describe("Huawei KMS, every operation, through the SDK core", () => {
       const pub = crypto.createPublicKey({ key: b64decode(r.public_key), format: "der", type: "spki" });
       assert.deepEqual(crypto.createPublicKey(priv).export({ format: "der", type: "spki" }),
         pub.export({ format: "der", type: "spki" }));
-      const e = await kms.createEcDatakeyPair({ key_id: K.aes, key_spec: "ECC_NIST_P256", with_plain_text: false });
+      const e = await kms.createEcDatakeyPair({
+        body: { key_id: K.aes, key_spec: "ECC_NIST_P256", with_plain_text: false },
+      });
       assert.equal(e.private_key_plain_text, undefined);
-      const p521 = await kms.createEcDatakeyPair({ key_id: K.aes, key_spec: "ECC_NIST_P521" });
+      const p521 = await kms.createEcDatakeyPair({ body: { key_id: K.aes, key_spec: "ECC_NIST_P521" } });
       assert.equal(crypto.createPublicKey({ key: b64decode(p521.public_key), format: "der", type: "spki" })
         .asymmetricKeyDetails.namedCurve, "secp521r1");
     });
@@ -214,33 +220,33 @@ describe("Huawei KMS, every operation, through the SDK core", () => {
 
   describe("asymmetric and MAC", () => {
     it("get-publickey, sign and verify (validateSignature) with RAW and DIGEST", async () => {
-      const pem = (await kms.showPublicKey({ key_id: K.p256 })).public_key;
+      const pem = (await kms.showPublicKey({ body: { key_id: K.p256 } })).public_key;
       const msg = Buffer.from("signed by kmsemu");
-      const raw = await kms.sign({ key_id: K.p256, signing_algorithm: "ECDSA_SHA_256", message_type: "RAW",
-        message: msg.toString("base64") });
+      const raw = await kms.sign({ body: { key_id: K.p256, signing_algorithm: "ECDSA_SHA_256", message_type: "RAW",
+        message: msg.toString("base64") } });
       ok(raw);
       assert.ok(crypto.verify("sha256", msg, pem, b64decode(raw.signature)), "node verifies the signature");
       const digest = crypto.createHash("sha256").update(msg).digest();
-      const v = await kms.validateSignature({ key_id: K.p256, signing_algorithm: "ECDSA_SHA_256",
-        message: digest.toString("base64"), signature: raw.signature });
+      const v = await kms.validateSignature({ body: { key_id: K.p256, signing_algorithm: "ECDSA_SHA_256",
+        message: digest.toString("base64"), signature: raw.signature } });
       assert.deepEqual({ ...v, httpStatusCode: undefined }, { key_id: K.p256, signature_valid: "true", httpStatusCode: undefined });
-      const bad = await kms.validateSignature({ key_id: K.p256, signing_algorithm: "ECDSA_SHA_256",
-        message: Buffer.alloc(32).toString("base64"), signature: raw.signature });
+      const bad = await kms.validateSignature({ body: { key_id: K.p256, signing_algorithm: "ECDSA_SHA_256",
+        message: Buffer.alloc(32).toString("base64"), signature: raw.signature } });
       assert.equal(bad.signature_valid, "false");
-      const pss = await kms.sign({ key_id: K.rsaSign, signing_algorithm: "RSASSA_PSS_SHA_256",
-        message: digest.toString("base64") });
-      const rsaPem = (await kms.showPublicKey({ key_id: K.rsaSign })).public_key;
+      const pss = await kms.sign({ body: { key_id: K.rsaSign, signing_algorithm: "RSASSA_PSS_SHA_256",
+        message: digest.toString("base64") } });
+      const rsaPem = (await kms.showPublicKey({ body: { key_id: K.rsaSign } })).public_key;
       assert.ok(crypto.verify("sha256", msg, { key: rsaPem, padding: crypto.constants.RSA_PKCS1_PSS_PADDING,
         saltLength: 32 }, b64decode(pss.signature)));
-      await rejectsHuawei(kms.sign({ key_id: K.aes, signing_algorithm: "ECDSA_SHA_256",
-        message: digest.toString("base64") }), 400, "KMS.1115");
+      await rejectsHuawei(kms.sign({ body: { key_id: K.aes, signing_algorithm: "ECDSA_SHA_256",
+        message: digest.toString("base64") } }), 400, "KMS.1115");
     });
 
     it("derive-shared-secret agrees with node's ECDH", async () => {
-      const pem = (await kms.showPublicKey({ key_id: K.p256 })).public_key;
+      const pem = (await kms.showPublicKey({ body: { key_id: K.p256 } })).public_key;
       const peer = crypto.generateKeyPairSync("ec", { namedCurve: "prime256v1" });
-      const d = await kms.deriveSharedSecret({ key_id: K.p256, key_agreement_algorithm: "ECDH",
-        public_key: peer.publicKey.export({ format: "der", type: "spki" }).toString("base64") });
+      const d = await kms.deriveSharedSecret({ body: { key_id: K.p256, key_agreement_algorithm: "ECDH",
+        public_key: peer.publicKey.export({ format: "der", type: "spki" }).toString("base64") } });
       ok(d);
       assert.deepEqual(Object.keys(d).filter((k) => k !== "httpStatusCode").sort(),
         ["key_agreement_algorithm", "key_id", "shared_secret"]);
@@ -248,16 +254,18 @@ describe("Huawei KMS, every operation, through the SDK core", () => {
       assert.equal(d.key_agreement_algorithm, "ECDH");
       const expected = crypto.diffieHellman({ privateKey: peer.privateKey, publicKey: crypto.createPublicKey(pem) });
       assert.equal(d.shared_secret, expected.toString("base64"));
-      await rejectsHuawei(kms.deriveSharedSecret({ key_id: K.aes, key_agreement_algorithm: "ECDH",
-        public_key: peer.publicKey.export({ format: "der", type: "spki" }).toString("base64") }), 400, "KMS.0331");
+      await rejectsHuawei(kms.deriveSharedSecret({ body: { key_id: K.aes, key_agreement_algorithm: "ECDH",
+        public_key: peer.publicKey.export({ format: "der", type: "spki" }).toString("base64") } }), 400, "KMS.0331");
     });
 
     it("generate-mac and verify-mac (mac_valid is a boolean)", async () => {
       const msg = Buffer.from("mac me").toString("base64");
-      const g = await kms.generateMac({ key_id: K.hmac256, mac_algorithm: "HMAC_SHA_256", message: msg });
+      const g = await kms.generateMac({ body: { key_id: K.hmac256, mac_algorithm: "HMAC_SHA_256", message: msg } });
       ok(g);
       assert.equal(b64decode(g.mac).length, 32);
-      const v = await kms.verifyMac({ key_id: K.hmac256, mac_algorithm: "HMAC_SHA_256", message: msg, mac: g.mac });
+      const v = await kms.verifyMac({
+        body: { key_id: K.hmac256, mac_algorithm: "HMAC_SHA_256", message: msg, mac: g.mac },
+      });
       isBool(v.mac_valid, "mac_valid");
       assert.equal(v.mac_valid, true);
     });
@@ -265,13 +273,13 @@ describe("Huawei KMS, every operation, through the SDK core", () => {
 
   describe("rotation", () => {
     it("enable, status (bool and integers), interval, on demand, disable", async () => {
-      const id = (await kms.createKey({ key_alias: alias() })).key_info.key_id;
-      const before = await kms.encryptData({ key_id: id, plain_text: "old" });
-      ok(await kms.enableKeyRotation({ key_id: id }));
-      ok(await kms.updateKeyRotationInterval({ key_id: id, rotation_interval: 90 }));
-      const r = await kms.rotateOnDemand({ key_id: id });
+      const id = (await kms.createKey({ body: { key_alias: alias() } })).key_info.key_id;
+      const before = await kms.encryptData({ body: { key_id: id, plain_text: "old" } });
+      ok(await kms.enableKeyRotation({ body: { key_id: id } }));
+      ok(await kms.updateKeyRotationInterval({ body: { key_id: id, rotation_interval: 90 } }));
+      const r = await kms.rotateOnDemand({ body: { key_id: id } });
       assert.equal(r.key_id, id);
-      const s = await kms.showKeyRotationStatus({ key_id: id });
+      const s = await kms.showKeyRotationStatus({ body: { key_id: id } });
       isBool(s.key_rotation_enabled, "key_rotation_enabled");
       isInt(s.rotation_interval, "rotation_interval");
       isInt(s.number_of_rotations, "number_of_rotations");
@@ -279,16 +287,16 @@ describe("Huawei KMS, every operation, through the SDK core", () => {
       assert.equal(s.rotation_interval, 90);
       assert.equal(s.number_of_rotations, 1);
       isInt(s.key_materials[0].state, "key_materials[].state");
-      assert.equal((await kms.decryptData({ cipher_text: before.cipher_text })).plain_text, "old");
-      ok(await kms.disableKeyRotation({ key_id: id }));
-      await rejectsHuawei(kms.disableKeyRotation({ key_id: id }), 400, "KMS.0313");
+      assert.equal((await kms.decryptData({ body: { cipher_text: before.cipher_text } })).plain_text, "old");
+      ok(await kms.disableKeyRotation({ body: { key_id: id } }));
+      await rejectsHuawei(kms.disableKeyRotation({ body: { key_id: id } }), 400, "KMS.0313");
     });
   });
 
   describe("import", () => {
     it("get-parameters-for-import, import-key-material, delete-imported-key-material", async () => {
-      const id = (await kms.createKey({ key_alias: alias(), origin: "external" })).key_info.key_id;
-      const p = await kms.createParametersForImport({ key_id: id, wrapping_algorithm: "RSAES_OAEP_SHA_256" });
+      const id = (await kms.createKey({ body: { key_alias: alias(), origin: "external" } })).key_info.key_id;
+      const p = await kms.createParametersForImport({ body: { key_id: id, wrapping_algorithm: "RSAES_OAEP_SHA_256" } });
       ok(p);
       isInt(p.expiration_time, "expiration_time");
       isStr(p.import_token, "import_token");
@@ -296,18 +304,18 @@ describe("Huawei KMS, every operation, through the SDK core", () => {
       const material = crypto.randomBytes(32);
       const wrapped = crypto.publicEncrypt({ key: pub, padding: crypto.constants.RSA_PKCS1_OAEP_PADDING,
         oaepHash: "sha256" }, material);
-      ok(await kms.importKeyMaterial({ key_id: id, import_token: p.import_token,
-        encrypted_key_material: wrapped.toString("base64") }));
-      assert.equal((await kms.listKeyDetail({ key_id: id })).key_info.key_state, "2");
-      ok(await kms.deleteImportedKeyMaterial({ key_id: id }));
-      assert.equal((await kms.listKeyDetail({ key_id: id })).key_info.key_state, "5");
-      await rejectsHuawei(kms.deleteImportedKeyMaterial({ key_id: id }), 400, "KMS.2701");
+      ok(await kms.importKeyMaterial({ body: { key_id: id, import_token: p.import_token,
+        encrypted_key_material: wrapped.toString("base64") } }));
+      assert.equal((await kms.listKeyDetail({ body: { key_id: id } })).key_info.key_state, "2");
+      ok(await kms.deleteImportedKeyMaterial({ body: { key_id: id } }));
+      assert.equal((await kms.listKeyDetail({ body: { key_id: id } })).key_info.key_state, "5");
+      await rejectsHuawei(kms.deleteImportedKeyMaterial({ body: { key_id: id } }), 400, "KMS.2701");
     });
 
     it("import-key-material of an EC private key (encrypted_privatekey, RFC 5649)", async () => {
-      const id = (await kms.createKey({ key_alias: alias(), key_spec: "EC_P256", origin: "external" }))
+      const id = (await kms.createKey({ body: { key_alias: alias(), key_spec: "EC_P256", origin: "external" } }))
         .key_info.key_id;
-      const p = await kms.createParametersForImport({ key_id: id, wrapping_algorithm: "RSAES_OAEP_SHA_256" });
+      const p = await kms.createParametersForImport({ body: { key_id: id, wrapping_algorithm: "RSAES_OAEP_SHA_256" } });
       const pub = crypto.createPublicKey({ key: b64decode(p.public_key), format: "der", type: "spki" });
       const temporary = crypto.randomBytes(32);
       const wrappedKey = crypto.publicEncrypt({ key: pub, padding: crypto.constants.RSA_PKCS1_OAEP_PADDING,
@@ -316,38 +324,48 @@ describe("Huawei KMS, every operation, through the SDK core", () => {
       const der = pair.privateKey.export({ format: "der", type: "pkcs8" });
       const wrap = crypto.createCipheriv("id-aes256-wrap-pad", temporary, Buffer.from("a65959a6", "hex"));
       const wrappedPrivate = Buffer.concat([wrap.update(der), wrap.final()]);
-      ok(await kms.importKeyMaterial({ key_id: id, import_token: p.import_token,
+      ok(await kms.importKeyMaterial({ body: { key_id: id, import_token: p.import_token,
         encrypted_key_material: wrappedKey.toString("base64"),
-        encrypted_privatekey: wrappedPrivate.toString("base64") }));
-      assert.equal((await kms.listKeyDetail({ key_id: id })).key_info.key_state, "2");
-      const pem = (await kms.showPublicKey({ key_id: id })).public_key;
+        encrypted_privatekey: wrappedPrivate.toString("base64") } }));
+      assert.equal((await kms.listKeyDetail({ body: { key_id: id } })).key_info.key_state, "2");
+      const pem = (await kms.showPublicKey({ body: { key_id: id } })).public_key;
       assert.equal(crypto.createPublicKey(pem).export({ format: "der", type: "spki" }).toString("base64"),
         pair.publicKey.export({ format: "der", type: "spki" }).toString("base64"));
-      await rejectsHuawei(kms.deleteImportedKeyMaterial({ key_id: id }), 400, "KMS.2702");
+      await rejectsHuawei(kms.deleteImportedKeyMaterial({ body: { key_id: id } }), 400, "KMS.2702");
     });
   });
 
   describe("tags", () => {
     it("create (204), batch (204), show, list project tags, delete (204)", async () => {
-      const c = await kms.createKmsTag(K.aes, { tag: { key: "sdk", value: "yes" } });
+      const c = await kms.createKmsTag({ key_id: K.aes, body: { tag: { key: "sdk", value: "yes" } } });
       ok(c, 204);
-      ok(await kms.batchCreateKmsTags(K.aes, { action: "create", tags: [{ key: "b1", value: "1" }] }), 204);
-      const s = await kms.showKmsTags(K.aes);
+      ok(await kms.batchCreateKmsTags({
+        key_id: K.aes,
+        body: { action: "create", tags: [{ key: "b1", value: "1" }] },
+      }), 204);
+      const s = await kms.showKmsTags({ key_id: K.aes });
       isInt(s.existTagsNum, "existTagsNum");
       assert.equal(s.existTagsNum, 2);
       const l = await kms.listKmsTags();
       assert.ok(l.tags.some((t) => t.key === "sdk" && Array.isArray(t.values)));
-      ok(await kms.deleteTag(K.aes, "sdk"), 204);
-      assert.equal((await kms.showKmsTags(K.aes)).existTagsNum, 1);
+      ok(await kms.deleteTag({ key_id: K.aes, key: "sdk" }), 204);
+      assert.equal((await kms.showKmsTags({ key_id: K.aes })).existTagsNum, 1);
     });
 
     it("resource_instances filter and count (listKmsByTags)", async () => {
-      const f = await kms.listKmsByTags({ action: "filter", tags: [{ key: "env", values: ["prod"] }] });
+      const path = { resource_instances: "resource_instances" };
+      const f = await kms.listKmsByTags({
+        ...path,
+        body: { action: "filter", tags: [{ key: "env", values: ["prod"] }] },
+      });
       ok(f);
       isInt(f.total_count, "total_count");
       assert.equal(f.resources[0].resource_id, K.tagged);
       assertKeyDetails(f.resources[0].resource_detail);
-      const c = await kms.listKmsByTags({ action: "count", tags: [{ key: "env", values: ["prod"] }] });
+      const c = await kms.listKmsByTags({
+        ...path,
+        body: { action: "count", tags: [{ key: "env", values: ["prod"] }] },
+      });
       assert.equal(c.total_count, 1);
     });
   });
@@ -355,22 +373,24 @@ describe("Huawei KMS, every operation, through the SDK core", () => {
   describe("grants", () => {
     it("create, list, list-retirable, retire, revoke; enforced for the grantee", async () => {
       const grantee = huaweiClient(server, { ak: GRANTEE.ak, sk: GRANTEE.sk });
-      await rejectsHuawei(grantee.encryptData({ key_id: K.aes, plain_text: "x" }), 403, "KMS.0306");
-      const g = await kms.createGrant({ key_id: K.aes, grantee_principal: GRANTEE.userId,
-        operations: ["encrypt-data"], retiring_principal: GRANTEE.userId });
+      await rejectsHuawei(grantee.encryptData({ body: { key_id: K.aes, plain_text: "x" } }), 403, "KMS.0306");
+      const g = await kms.createGrant({ body: { key_id: K.aes, grantee_principal: GRANTEE.userId,
+        operations: ["encrypt-data"], retiring_principal: GRANTEE.userId } });
       assert.match(g.grant_id, /^[0-9a-f]{64}$/);
-      ok(await grantee.encryptData({ key_id: K.aes, plain_text: "granted" }));
-      const l = await kms.listGrants({ key_id: K.aes });
+      ok(await grantee.encryptData({ body: { key_id: K.aes, plain_text: "granted" } }));
+      const l = await kms.listGrants({ body: { key_id: K.aes } });
       isInt(l.total, "total");
       isStr(l.truncated, "truncated");
       assert.deepEqual(l.grants[0].operations, ["encrypt-data"]);
-      const r = await grantee.listRetirableGrants({});
+      const r = await grantee.listRetirableGrants({ body: {} });
       assert.equal(r.grants[0].grant_id, g.grant_id);
-      ok(await grantee.cancelSelfGrant({ key_id: K.aes, grant_id: g.grant_id }));
-      await rejectsHuawei(grantee.encryptData({ key_id: K.aes, plain_text: "x" }), 403, "KMS.0306");
-      const g2 = await kms.createGrant({ key_id: K.aes, grantee_principal: GRANTEE.userId, operations: ["describe-key"] });
-      ok(await kms.cancelGrant({ key_id: K.aes, grant_id: g2.grant_id }));
-      await rejectsHuawei(kms.cancelGrant({ key_id: K.aes, grant_id: g2.grant_id }), 400, "KMS.2502");
+      ok(await grantee.cancelSelfGrant({ body: { key_id: K.aes, grant_id: g.grant_id } }));
+      await rejectsHuawei(grantee.encryptData({ body: { key_id: K.aes, plain_text: "x" } }), 403, "KMS.0306");
+      const g2 = await kms.createGrant({
+        body: { key_id: K.aes, grantee_principal: GRANTEE.userId, operations: ["describe-key"] },
+      });
+      ok(await kms.cancelGrant({ body: { key_id: K.aes, grant_id: g2.grant_id } }));
+      await rejectsHuawei(kms.cancelGrant({ body: { key_id: K.aes, grant_id: g2.grant_id } }), 400, "KMS.2502");
     });
   });
 

@@ -40,9 +40,9 @@ describe("request size limits through the SDKs", () => {
     it(`Huawei: a body ${what} gets the gateway's 413 APIGW.0201, then the next call works`, async () => {
       const kms = huaweiClient(server);
       const info = await rejectsHuawei(
-        kms.encryptData({ key_id: HW_KEY, plain_text: "k".repeat(size) }), 413, "APIGW.0201");
+        kms.encryptData({ body: { key_id: HW_KEY, plain_text: "k".repeat(size) } }), 413, "APIGW.0201");
       assert.equal(info.message, "Request entity too large.");
-      const ok = await kms.encryptData({ key_id: HW_KEY, plain_text: "hi" });
+      const ok = await kms.encryptData({ body: { key_id: HW_KEY, plain_text: "hi" } });
       assert.equal(ok.key_id, HW_KEY);
     });
   }

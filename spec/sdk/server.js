@@ -6,6 +6,11 @@
 //                                             // (https:// with a TLS flag)
 //   const { code, signal } = await srv.stop(); // SIGTERM, waits for exit
 //
+// A server that dies of a signal this harness did not send fails the
+// stop() that finds it, with its exit status and output; its death is
+// printed when it happens, and fails the test file's process at exit if
+// no stop() reported it.
+//
 // The binary is build/kmsemu under the repo root unless KMSEMU_BIN names
 // another one. It is started as
 //   <bin> --listen 127.0.0.1:0 --scenario <file>
@@ -24,6 +29,7 @@ const DEFAULT_STOP_TIMEOUT_MS = 10000;
 const KEEP_OUTPUT = 64 * 1024; // bytes of stdout/stderr kept for error messages
 
 const live = new Set();
+const unreported = new Set(); // deaths by a signal not sent, not yet thrown by stop()
 process.on("exit", () => {
   for (const child of live) {
     try {
@@ -31,6 +37,10 @@ process.on("exit", () => {
     } catch (_) {
       /* already gone */
     }
+  }
+  for (const text of unreported) {
+    console.error(`kmsemu died of a signal the harness did not send, and no stop() saw it\n${text}`);
+    process.exitCode = 1;
   }
 });
 
@@ -83,24 +93,39 @@ function startServer(opts = {}) {
     let ready = false;
     let settled = false;
     let exitInfo = null;
+    let sent = null; // the signal the harness sent, if any
+    let death = null; // the report of a death by a signal not sent
+
+    const describe = () =>
+      `${bin} ${args.join(" ")}\n` +
+      (exitInfo ? `--- exit: code ${exitInfo.code}, signal ${exitInfo.signal} ---\n` : "") +
+      `--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`;
+
     // "close" rather than "exit": it comes after stdout/stderr are drained,
     // so an early-exit error message carries all of stderr.
     const exited = new Promise((res) => {
       child.on("close", (code, signal) => {
         exitInfo = { code, signal };
         live.delete(child);
+        if (signal && signal !== sent) {
+          death = `pid ${child.pid}: ${describe()}`;
+          unreported.add(death);
+          console.error(`kmsemu died of ${signal}, not sent by the harness\n${death}`);
+        }
         res(exitInfo);
       });
     });
 
-    const describe = () =>
-      `${bin} ${args.join(" ")}\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr}`;
+    const kill = (signal) => {
+      sent = signal;
+      child.kill(signal);
+    };
 
     const fail = (err) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      if (!exitInfo) child.kill("SIGKILL");
+      if (!exitInfo) kill("SIGKILL");
       reject(err);
     };
 
@@ -140,7 +165,7 @@ function startServer(opts = {}) {
         stop(stopTimeoutMs = DEFAULT_STOP_TIMEOUT_MS) {
           if (stopping) return stopping;
           stopping = (async () => {
-            if (!exitInfo) child.kill("SIGTERM");
+            if (!exitInfo) kill("SIGTERM");
             let killTimer;
             const timedOut = new Promise((res) => {
               killTimer = setTimeout(() => res(null), stopTimeoutMs);
@@ -148,11 +173,15 @@ function startServer(opts = {}) {
             let info = await Promise.race([exited, timedOut]);
             clearTimeout(killTimer);
             if (!info) {
-              child.kill("SIGKILL");
+              kill("SIGKILL");
               await exited;
               throw new Error(
                 `kmsemu did not exit within ${stopTimeoutMs} ms of SIGTERM (killed)\n${describe()}`,
               );
+            }
+            if (death) {
+              unreported.delete(death);
+              throw new Error(`kmsemu died of a signal the harness did not send\n${death}`);
             }
             return { ...info, stdout, stderr };
           })();
@@ -163,6 +192,7 @@ function startServer(opts = {}) {
 
     exited.then((info) => {
       if (!ready) {
+        unreported.delete(death); // the rejection below reports it
         fail(
           new Error(
             `kmsemu exited before it was ready (code ${info.code}, signal ${info.signal})\n${describe()}`,

@@ -47,14 +47,14 @@ describe("both SDKs over https with --tls-self-signed", () => {
 
   it("Huawei: create-datakey then decrypt-datakey round trip", async () => {
     const kms = huaweiClient(server, { httpsAgent: trusting });
-    const made = await kms.createDatakey({ key_id: fx.huawei.keys.aes256, datakey_length: "256" });
+    const made = await kms.createDatakey({ body: { key_id: fx.huawei.keys.aes256, datakey_length: "256" } });
     assert.equal(made.httpStatusCode, 200);
     assert.equal(hexdecode(made.plain_text).length, 32);
-    const back = await kms.decryptDatakey({
+    const back = await kms.decryptDatakey({ body: {
       key_id: fx.huawei.keys.aes256,
       cipher_text: made.cipher_text,
       datakey_cipher_length: "32",
-    });
+    } });
     assert.equal(back.data_key, made.plain_text);
   });
 
@@ -65,7 +65,7 @@ describe("both SDKs over https with --tls-self-signed", () => {
 
   it("Huawei refuses the server without its certificate", async () => {
     const kms = huaweiClient(server);
-    await assert.rejects(kms.createRandom({ random_data_length: "128" }), (err) =>
+    await assert.rejects(kms.createRandom({ body: { random_data_length: "128" } }), (err) =>
       /self[- ]signed certificate/i.test(JSON.stringify(err) + String(err && err.message)),
     );
   });

@@ -2,9 +2,20 @@
 -- background, reads the address it announces, and stops it with a signal,
 -- recording its exit status. Requests go through curl, so the bytes on the
 -- wire are a real client's.
+--
+-- A server that dies of a signal the harness did not send fails the stop()
+-- that finds it; when a spec fails, every server its file started is shown
+-- with its exit status and stderr.
 local fs = require "support.fs"
 
 local M = {}
+
+-- The servers the running spec file started, for the failure report.
+local started = {}
+
+-- Signal numbers as the shell's $? reports a death: 128 + n.
+local SIGNALS = { HUP = 1, INT = 2, QUIT = 3, ABRT = 6, KILL = 9, SEGV = 11, TERM = 15 }
+local KEEP = 16 * 1024 -- bytes of stderr kept
 
 M.BIN = os.getenv("KMSEMU_BIN") or "build/kmsemu"
 
@@ -33,7 +44,9 @@ function M.start(args)
   for i, a in ipairs(argv) do
     argv[i] = sh_quote(a)
   end
-  local s = { dir = dir, out = dir .. "/out", err = dir .. "/err", status = dir .. "/status" }
+  local s = { dir = dir, out = dir .. "/out", err = dir .. "/err", status = dir .. "/status",
+              argv = table.concat(argv, " ") }
+  started[#started + 1] = s
   os.execute(("sh -c '%s >%s 2>%s & echo $! >%s/pid; wait $!; echo $? >%s' >/dev/null 2>&1 &")
     :format(table.concat(argv, " "):gsub("'", "'\\''"), s.out, s.err, dir, s.status))
   for _ = 1, 200 do
@@ -48,27 +61,87 @@ function M.start(args)
   return s
 end
 
+-- What the harness knows of s's end: its exit status and stderr, kept
+-- once its files are gone.
+local function collect(s)
+  if not s.removed then
+    s.exit = s.exit or tonumber(read(s.status) or "")
+    local err = read(s.err) or ""
+    s.stderr = #err > KEEP and err:sub(-KEEP) or err
+  end
+  return s.exit, s.stderr
+end
+
 -- Waits for the process to end; returns its exit status and stderr.
 function M.wait(s, seconds)
   for _ = 1, (seconds or 15) * 50 do
     -- The shell creates the file before it writes the number: an empty
     -- read is not the end yet.
-    local st = tonumber(read(s.status) or "")
-    if st then
-      return st, read(s.err)
+    if tonumber(read(s.status) or "") then
+      return collect(s)
     end
     sleep(0.02)
   end
-  return nil, read(s.err)
+  return nil, (select(2, collect(s)))
 end
 
+-- A report of s: its command line, how it ended ("exit 0", "killed by
+-- signal 11 (not sent by the harness)", "still running") and its stderr.
+function M.describe(s)
+  local exit, err = collect(s)
+  local how = "still running"
+  if exit and exit > 128 then
+    how = ("killed by signal %d%s"):format(exit - 128,
+      SIGNALS[s.sent] == exit - 128 and " (sent by the harness)" or " (not sent by the harness)")
+  elseif exit then
+    how = "exit " .. exit
+  end
+  return ("kmsemu pid %s: %s\n  %s\n  stderr:\n%s"):format(tostring(s.pid), s.argv, how,
+    ((err or ""):gsub("[^\n]+", "    %0")))
+end
+
+-- Whether s died of a signal the harness did not send it.
+function M.died(s)
+  local exit = collect(s)
+  return exit ~= nil and exit > 128 and SIGNALS[s.sent] ~= exit - 128
+end
+
+-- Stops s with `signal` (TERM) and returns its exit status and stderr;
+-- raises, with both, when it had died of another signal.
 function M.stop(s, signal)
+  s.sent = signal or "TERM"
   if s.pid then
-    os.execute(("kill -%s %d 2>/dev/null"):format(signal or "TERM", s.pid))
+    os.execute(("kill -%s %d 2>/dev/null"):format(s.sent, s.pid))
   end
   local status, err = M.wait(s)
   os.execute("rm -rf " .. s.dir)
+  s.removed = true
+  if M.died(s) then
+    error("kmsemu died of a signal the harness did not send\n" .. M.describe(s), 2)
+  end
   return status, err
+end
+
+-- Under busted: a failure shows the servers of its file (each once, and
+-- again when its state changed), and a new file starts a new list.
+local ok, busted = pcall(require, "busted")
+if ok and type(busted) == "table" and busted.subscribe then
+  local function report()
+    for _, s in ipairs(started) do
+      local d = M.describe(s)
+      if d ~= s.reported then
+        io.stderr:write(d, "\n")
+        s.reported = d
+      end
+    end
+    return nil, true
+  end
+  busted.subscribe({ "failure" }, report)
+  busted.subscribe({ "error" }, report)
+  busted.subscribe({ "file", "start" }, function()
+    started = {}
+    return nil, true
+  end)
 end
 
 -- Sends a request table (as support.client builds them) with curl.

@@ -100,6 +100,85 @@ M.CATALOG = {
   ["KMS.2702"] = { 400, "The imported private key material can not be deleted." },
   ["KMS.2901"] = { 400, "The rotation state of key is not disabled." },
   ["KMS.3001"] = { 400, "Invalid rotation_interval." },
+  -- The rest of the published tables: codes kmsemu never raises itself,
+  -- which a fault may inject.
+  ["APIGW.0302"] = { 403, "The IAM user is not authorized to access the API" },
+  ["APIGW.0303"] = { 401, "Incorrect app authentication information" },
+  ["KMS.0100"] = { 500, "Get-status error." },
+  ["KMS.0102"] = { 500, "Abnormal KMS I/O." },
+  ["KMS.0103"] = { 500, "A system exception occurred. Contact technical support." },
+  ["KMS.0104"] = { 503, "A system exception occurred. Contact technical support." },
+  ["KMS.0105"] = { 400, "A system exception occurred. Contact technical support." },
+  ["KMS.0106"] = { 400, "It is replica service, readonly api allowed." },
+  ["KMS.0201"] = { 400, "Invalid request URL." },
+  ["KMS.0203"] = { 400, "Request message too long." },
+  ["KMS.0212"] = { 400, "Invalid resource type." },
+  ["KMS.0214"] = { 400, "The request format is invalid." },
+  ["KMS.0215"] = { 405, "Request method not supported." },
+  ["KMS.0301"] = { 403, "Invalid or null X-Auth-Token." },
+  ["KMS.0302"] = { 403, "Invalid X-Auth-Token." },
+  ["KMS.0303"] = { 403, "X-Auth-Token expired." },
+  ["KMS.0304"] = { 403, "X-Auth-Token contains the OBT tag and cannot be used to access services." },
+  ["KMS.0305"] = { 403, "Invalid X-Auth-Token project name." },
+  ["KMS.0307"] = { 403, "No access permissions." },
+  ["KMS.0314"] = { 403, "Real-name authentication is required to access the API." },
+  ["KMS.0315"] = { 400, "Invalid partition_id." },
+  ["KMS.0316"] = { 404, "No exist partition_id." },
+  ["KMS.0317"] = { 400, "The cmk partition is not enabled." },
+  ["KMS.0318"] = { 400, "Partition name has exist." },
+  ["KMS.0319"] = { 400, "Rotation not supported in the current KMS version." },
+  ["KMS.0320"] = { 400, "Resource frozen." },
+  ["KMS.0322"] = { 403, "The user has no permission to access the partition." },
+  ["KMS.0323"] = { 400, "Failed to obtain the partition of the key." },
+  ["KMS.0326"] = { 403, "No access permissions." },
+  ["KMS.0327"] = { 400, "Failed to obtain user permissions." },
+  ["KMS.0328"] = { 403, "KMS has been frozen. Renew it and try again." },
+  ["KMS.0330"] = { 403, "User has no permission." },
+  ["KMS.0338"] = { 400, "The custom keystore do not support rotation." },
+  ["KMS.0339"] = { 400, "The custom keystore do not support import key." },
+  ["KMS.0407"] = { 400, "Invalid tag list size." },
+  ["KMS.0408"] = { 400, "Invalid resourceType." },
+  ["KMS.0413"] = { 400, "Too many tag values." },
+  ["KMS.0418"] = { 400, "Offset is not required." },
+  ["KMS.1102"] = { 400, "Invalid realm." },
+  ["KMS.1108"] = { 400, "Failed to create the default partition for the key." },
+  ["KMS.1109"] = { 400, "Failed to create the route for the key." },
+  ["KMS.1110"] = { 400, "Invalid alg_type." },
+  ["KMS.1404"] = { 400, "This region is not the original region of the key, and it is not allowed to import-key-material." },
+  ["KMS.1603"] = { 400, "Invalid offset." },
+  ["KMS.1904"] = { 400, "The rsa wrapping data key is over length 1520 bits." },
+  ["KMS.2001"] = { 400, "datakey_length must be 512 bits." },
+  ["KMS.2102"] = { 400, "datakey_plain_length must be 64 bytes." },
+  ["KMS.2202"] = { 400, "datakey_cipher_length must be 64 bytes." },
+  ["KMS.2203"] = { 400, "Failed to verify the DEK hash." },
+  ["KMS.2301"] = { 400, "The quota value is beyond the maximum configurable limit." },
+  ["KMS.2302"] = { 400, "New quota value must not less than old." },
+  ["KMS.2303"] = { 400, "The quota type is not supported." },
+  ["KMS.2304"] = { 400, "Can not update grant quota when no grant has created." },
+  ["KMS.2305"] = { 400, "Can not update cmk quota when no cmk has created." },
+  ["KMS.2403"] = { 400, "Failed to create the grant." },
+  ["KMS.2405"] = { 400, "Too many grants." },
+  ["KMS.2406"] = { 400, "The basic partition has no right to create grant." },
+  ["KMS.2801"] = { 400, "End_time must bigger than start_time." },
+  ["KMS.3103"] = { 400, "Invalid id of tenant." },
+  ["KMS.3201"] = { 400, "Generate order id failed." },
+  ["KMS.3202"] = { 400, "KMS error." },
+  ["KMS.3702"] = { 400, "Invalid kms status parameter." },
+  ["KMS.3801"] = { 400, "KMS key sync enable and configuration failed." },
+  ["KMS.3802"] = { 400, "Failed to sync operation convert to born region." },
+  ["KMS.3803"] = { 400, "The key of born region is turned off sync, so no operation can be performed." },
+  ["KMS.3804"] = { 400, "AttestationDocument parsing failed." },
+  ["KMS.3805"] = { 500, "Failed to build digital envelope." },
+  ["KMS.3806"] = { 500, "Unable to obtain enclave root certificate, please contact technical support." },
+  ["KMS.3901"] = { 404, "The requested jobId cannot be found." },
+  ["KMS.3902"] = { 400, "Invalid Service-Transaction-Id in request header." },
+  ["KMS.3903"] = { 400, "Service-Transaction-Id is missing in request header." },
+  ["KMS.4001"] = { 400, "Service name to notify is illegal." },
+  ["KMS.4002"] = { 400, "Service url to notify is illegal." },
+  ["KMS.5012"] = { 500, "Request PDP service failed." },
+  ["KMS.5021"] = { 500, "Check pdp5 auth failed." },
+  ["KMS.5022"] = { 400, "Tags are not compliant." },
+  ["KMS.5023"] = { 400, "Pdp5 Header is invalid." },
 }
 
 M.NEUTRAL = {
@@ -130,18 +209,38 @@ local DETAIL = {
   KEY_PENDING_IMPORT = "The key is in Pending import state and cannot be used.",
 }
 
+local function is_gateway(code)
+  return code:find("^APIGW%.") ~= nil
+end
+
+-- The status and message of a code in the catalogue, or nil. The gateway
+-- ends a bare message with a full stop, and puts a detail after a colon
+-- instead.
+function M.info(code, detail)
+  local entry = M.CATALOG[code]
+  if not entry then
+    return nil
+  end
+  local msg = entry[2]
+  if is_gateway(code) then
+    msg = detail and msg .. ": " .. detail or msg .. "."
+  end
+  return entry[1], msg
+end
+
 -- Returns status, body table for a raised error table and a request id.
+-- e.message, from a fault, replaces the catalogue's message.
 function M.render(e, request_id)
   local code = e.vendor and e.code or M.NEUTRAL[e.code]
-  local entry = M.CATALOG[code] or M.CATALOG["KMS.0101"]
-  local msg = DETAIL[e.code] or entry[2]
-  if code:find("^APIGW%.") then
-    -- The gateway ends a bare message with a full stop and puts its
-    -- detail after a colon instead.
-    msg = e.detail and msg .. ": " .. e.detail or msg .. "."
-    return entry[1], { error_msg = msg, error_code = code, request_id = request_id }
+  local status, msg = M.info(code, e.detail)
+  if not status then
+    status, msg = M.info("KMS.0101")
   end
-  return entry[1], { error = { error_code = code, error_msg = msg } }
+  msg = e.message or DETAIL[e.code] or msg
+  if is_gateway(code) then
+    return status, { error_msg = msg, error_code = code, request_id = request_id }
+  end
+  return status, { error = { error_code = code, error_msg = msg } }
 end
 
 return M

@@ -9,12 +9,14 @@ local core = require "kmsemu.core"
 local errors = require "kmsemu.errors"
 local util = require "kmsemu.util"
 local aliases = require "kmsemu.dialect.huawei.aliases"
+local blob = require "kmsemu.dialect.huawei.blob"
 local context = require "kmsemu.dialect.huawei.context"
 local crypto = require "kmsemu.dialect.huawei.crypto"
 local grants = require "kmsemu.dialect.huawei.grants"
 local iam = require "kmsemu.dialect.huawei.iam"
 local import = require "kmsemu.dialect.huawei.import"
 local keys = require "kmsemu.dialect.huawei.keys"
+local params = require "kmsemu.dialect.huawei.params"
 local render = require "kmsemu.dialect.huawei.errors"
 local rotation = require "kmsemu.dialect.huawei.rotation"
 local shape = require "kmsemu.dialect.huawei.shape"
@@ -280,11 +282,89 @@ function M.action_of(req)
   return r and r.op
 end
 
--- Whether an action name is one of the API's: action_of only ever finds
--- those.
-function M.known(action)
-  return action ~= nil
+M.NAME = "huawei"
+
+local OPS, OP_NAMES = {}, {}
+for _, r in ipairs(M.ROUTES) do
+  OPS[r.op], OP_NAMES[#OP_NAMES + 1] = true, r.op
 end
+
+function M.known(action)
+  return OPS[action] ~= nil
+end
+
+function M.action_names()
+  return OP_NAMES
+end
+
+-- Neutral names follow from the path ("describe-key": describe_key), but
+-- for the operations both clouds share under other names.
+local NEUTRAL = {
+  ["create-datakey"] = "generate_data_key", ["encrypt-data"] = "encrypt", ["decrypt-data"] = "decrypt",
+  ["gen-random"] = "generate_random", ["get-publickey"] = "get_public_key",
+}
+
+function M.neutral(native)
+  return NEUTRAL[native] or (native:gsub("%-", "_"))
+end
+
+-- Key ids as the SDK models' pattern has them.
+M.is_key_id = params.is_key_id
+M.KEY_ID_SHAPE = "8-4-4-4-12 lower-case letters and digits"
+
+-- Operations that may name their key only through the ciphertext, and
+-- those that name it in the path (the tag operations).
+local CIPHERTEXT_OPS = { ["decrypt-data"] = true, ["decrypt-datakey"] = true, ["re-encrypt"] = true }
+local PATH_KEY_OPS = {}
+for _, r in ipairs(M.ROUTES) do
+  PATH_KEY_OPS[r.op] = r.path:find("{key_id}", 1, true) ~= nil or nil
+end
+
+-- The key a call names (key_id, in the body or the path, else the one its
+-- ciphertext carries) and the AK its signature names.
+function M.describe(req, action)
+  local id = util.field(req, "key_id")
+  if id == nil and CIPHERTEXT_OPS[action] then
+    id = blob.key_of(util.field(req, "cipher_text"))
+  elseif id == nil and PATH_KEY_OPS[action] then
+    id = select(2, match(req.method, req.path:match("^/v1%.0/[^/]+/kms/(.+)$"))).key_id
+  end
+  local auth = req.headers.authorization
+  return id, auth and auth:match("Access=([^,%s]+)")
+end
+
+-- The code and message of an error answer: nested KMS errors and the
+-- gateway's flat ones alike.
+function M.error_of(res)
+  if res.status < 400 then
+    return nil
+  end
+  return util.json_string(res.body, "error_code"), util.json_string(res.body, "error_msg")
+end
+
+function M.error_info(code)
+  return render.info(code)
+end
+
+local CODES = {}
+for code in pairs(render.CATALOG) do
+  CODES[#CODES + 1] = code
+end
+table.sort(CODES)
+
+function M.error_codes()
+  return CODES
+end
+
+M.FAULT_CODES = { throttled = "APIGW.0308", internal = "KMS.0101", unavailable = "APIGW.0202",
+                  timeout = "APIGW.0203" }
+
+-- KMS messages never name the key.
+function M.fault_error(code)
+  return errors.new(code, nil, true)
+end
+
+M.default_deletion_date = keys.default_deletion_date
 
 -- A whole error response for a raised error table (an injected fault).
 function M.fail(e, action)

@@ -163,9 +163,17 @@ function M.disable(ctx, b)
   return transition(ctx, b, "disable", "KMS.1301")
 end
 
+-- pending_days runs from 7 to 1096; a key a scenario declares pending
+-- deletion without a date gets the shortest window.
+local MIN_DAYS, MAX_DAYS = 7, 1096
+
+function M.default_deletion_date(now)
+  return now + MIN_DAYS * 86400
+end
+
 function M.schedule_deletion(ctx, b)
   local key = context.key(ctx, p.key_id(b, true))
-  local days = p.count(b, "pending_days", 7, 1096, "KMS.1401")
+  local days = p.count(b, "pending_days", MIN_DAYS, MAX_DAYS, "KMS.1401")
   if shape.is_default(key) then
     errors.vendor("KMS.0211")
   end

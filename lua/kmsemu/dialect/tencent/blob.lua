@@ -12,6 +12,7 @@
 -- needs no KeyId: the blob names its key, looked up in the request's region.
 local core = require "kmsemu.core"
 local envelope = require "kmsemu.envelope"
+local util = require "kmsemu.util"
 
 local M = {}
 
@@ -50,6 +51,14 @@ function M.parse(blob)
     return nil
   end
   return { key_id = seg1:sub(1, 36), version = version, seg1 = seg1, seg2 = seg2, body = body }
+end
+
+-- The key id a blob names, or nil; read, not checked. The first segment
+-- is decoded alone: a request's blob may be long.
+function M.key_of(blob)
+  local a = blob and blob:match("^([^-]+)%-k%-")
+  local seg1 = a and core.unb64(util.replace(a, "\\/", "/"))
+  return seg1 and #seg1 == 64 and seg1:sub(1, 36) or nil
 end
 
 -- Decrypts a parsed blob with its key. Returns the plaintext or nil.

@@ -65,20 +65,25 @@ local function encrypting_key(ctx, id)
   return key
 end
 
--- The Plaintext returned to the caller: Base64 of the bytes, or of the
--- bytes encrypted to EncryptionPublicKey when one is given.
-local function deliver(p, plaintext)
-  local pem = p.EncryptionPublicKey
-  if pem == nil or pem == "" then
-    return core.b64(plaintext)
-  end
+-- EncryptionAlgorithm, checked whether or not a public key comes with it.
+local function wrap_algorithm(p)
   local alg = p.EncryptionAlgorithm
   if alg == nil or alg == "" then
-    alg = "SM2"
+    return "SM2"
   end
   if not WRAP[alg] then
     invalid("`EncryptionAlgorithm` must be one of SM2, SM2_C1C3C2_ASN1, "
       .. "RSAES_PKCS1_V1_5, RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256.")
+  end
+  return alg
+end
+
+-- The Plaintext returned to the caller: Base64 of the bytes, or of the
+-- bytes encrypted with `alg` to EncryptionPublicKey when one is given.
+local function deliver(p, alg, plaintext)
+  local pem = p.EncryptionPublicKey
+  if pem == nil or pem == "" then
+    return core.b64(plaintext)
   end
   local ct, err = core.pkey_encrypt(pem, WRAP[alg], plaintext)
   if not ct then
@@ -119,8 +124,9 @@ local function open(ctx, ciphertext, canonical_context)
 end
 
 local function decrypt(ctx, p)
+  local alg = wrap_algorithm(p)
   local key, plaintext = open(ctx, p.CiphertextBlob, context(p.EncryptionContext))
-  return { KeyId = key.id, Plaintext = deliver(p, plaintext) }
+  return { KeyId = key.id, Plaintext = deliver(p, alg, plaintext) }
 end
 
 local function data_key_size(p)
@@ -144,11 +150,12 @@ local function generate_data_key(ctx, p)
     errors.vendor("UnsupportedOperation", "kmsemu does not host data keys (IsHostedByKms 1).")
   end
   local n = data_key_size(p)
+  local alg = wrap_algorithm(p)
   local key = encrypting_key(ctx, p.KeyId)
   local data_key = core.random(n)
   return {
     KeyId = key.id,
-    Plaintext = deliver(p, data_key),
+    Plaintext = deliver(p, alg, data_key),
     CiphertextBlob = blob.seal(ctx.keys, key, data_key, context(p.EncryptionContext)),
   }
 end

@@ -7,7 +7,9 @@
 local errors = require "kmsemu.errors"
 local util = require "kmsemu.util"
 local auth = require "kmsemu.dialect.tencent.auth"
+local blob = require "kmsemu.dialect.tencent.blob"
 local json = require "kmsemu.dialect.tencent.json"
+local keys = require "kmsemu.dialect.tencent.keys"
 local limits = require "kmsemu.dialect.tencent.limits"
 local P = require "kmsemu.dialect.tencent.params"
 local render = require "kmsemu.dialect.tencent.errors"
@@ -110,7 +112,7 @@ local function check_size(req)
     end
   elseif is_v1(req) then
     if size > math.min(V1_MAX_BODY, M.MAX_BODY) then
-      errors.vendor("AuthFailure.SignatureFailure")
+      errors.vendor("AuthFailure.SignatureFailure", nil, render.V1_TOO_LARGE)
     end
   elseif size > M.MAX_BODY then
     errors.vendor("RequestSizeLimitExceeded")
@@ -156,10 +158,92 @@ function M.fail(e, action)
   return respond { Error = { Code = code, Message = message }, RequestId = util.uuid() }
 end
 
+M.NAME = "tencent"
+
 -- Whether an action name is one of the API's, emulated or not.
 function M.known(action)
   return ACTIONS[action] ~= nil or M.NOT_EMULATED[action] ~= nil
 end
+
+local ACTION_NAMES = {}
+for _, set in ipairs { ACTIONS, M.NOT_EMULATED } do
+  for name in pairs(set) do
+    ACTION_NAMES[#ACTION_NAMES + 1] = name
+  end
+end
+table.sort(ACTION_NAMES)
+
+function M.action_names()
+  return ACTION_NAMES
+end
+
+-- Neutral names are the CamelCase ones in snake_case ("DescribeKey":
+-- describe_key), but for the operations both clouds share under other
+-- names.
+local NEUTRAL = { SignByAsymmetricKey = "sign", VerifyByAsymmetricKey = "verify" }
+
+function M.neutral(native)
+  return NEUTRAL[native] or native:gsub("(%l)(%u)", "%1_%2"):gsub("(%u)(%u%l)", "%1_%2"):lower()
+end
+
+-- Key ids have the UUID shape.
+M.is_key_id = util.is_uuid
+M.KEY_ID_SHAPE = "a UUID"
+
+local CIPHERTEXT_ACTIONS = { Decrypt = true, ReEncrypt = true }
+
+-- The key a call names (KeyId, else the one its CiphertextBlob carries)
+-- and the SecretId it is signed with.
+function M.describe(req, action)
+  local id = util.field(req, "KeyId", "KeyId")
+  if id == nil and CIPHERTEXT_ACTIONS[action] then
+    id = blob.key_of(util.field(req, "CiphertextBlob", "CiphertextBlob"))
+  end
+  local auth = req.headers.authorization
+  if not auth then
+    return id, util.field(req, "SecretId", "SecretId")
+  end
+  local at = auth:find("Credential=", 1, true)
+  return id, at and auth:match("^Credential=([^/,%s]+)", at)
+end
+
+-- The code and message of an error answer (Response.Error).
+function M.error_of(res)
+  local body = res.body
+  local at = body:find('"Error":', 1, true)
+  local err = at and body:match('^"Error"%s*:%s*(%b{})', at)
+  if not err then
+    return nil
+  end
+  return util.json_string(err, "Code"), util.json_string(err, "Message")
+end
+
+-- Every error is HTTP 200.
+function M.error_info(code)
+  local msg = render.CATALOG[code]
+  if msg then
+    return 200, msg
+  end
+end
+
+local CODES = {}
+for code in pairs(render.CATALOG) do
+  CODES[#CODES + 1] = code
+end
+table.sort(CODES)
+
+function M.error_codes()
+  return CODES
+end
+
+M.FAULT_CODES = { throttled = "RequestLimitExceeded", internal = "InternalError",
+                  unavailable = "ServiceUnavailable", timeout = "InternalError" }
+
+function M.fault_error(code, key_id)
+  return errors.new(code, render.NAMES_KEY[code] and key_id or nil, true)
+end
+
+M.default_deletion_date = keys.default_deletion_date
 
 -- The action a request names (X-TC-Action, or a v1 Action parameter), or
 -- nil; reads nothing else, changes nothing.

@@ -192,10 +192,18 @@ local function end_of_beijing_day(t)
   return ((t + BEIJING) // DAY + 1) * DAY - 1 - BEIJING
 end
 
+-- PendingWindowInDays runs from 7 to 30; a key a scenario declares
+-- pending deletion without a date gets the shortest window.
+local MIN_DAYS, MAX_DAYS = 7, 30
+
+function M.default_deletion_date(now)
+  return end_of_beijing_day(now + MIN_DAYS * DAY)
+end
+
 -- Tencent, unlike the neutral rule, wants an enabled key disabled first.
 local function schedule_key_deletion(ctx, p)
   local days = p.PendingWindowInDays
-  if days < 7 or days > 30 then
+  if days < MIN_DAYS or days > MAX_DAYS then
     errors.vendor("InvalidParameter.InvalidPendingWindowInDays")
   end
   local key = cmk.find(ctx, p.KeyId)
