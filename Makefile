@@ -1,7 +1,9 @@
 # kmsemu -- a local emulator of Huawei Cloud KMS and Tencent Cloud KMS.
 #
 #   make run    install what is missing, build, serve scenarios/default.lua
-#   make test   install what is missing, build, run every spec
+#   make test   install what is missing, build, run every spec (Lua, and the
+#               official SDKs of Python, Go, Java and Node)
+#   make matrix rewrite README's SDK matrix from the last make test
 #   make asan / bench / soak / memcheck   the longer checks (see below)
 #   make fuzz   build the libFuzzer targets, run each FUZZ_SECONDS (600)
 #   make deps   apt-get install the Debian packages that are not there yet
@@ -98,6 +100,10 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh spec/run.sh
 
+# README's operation x language matrix, from the results of the last make test.
+matrix:
+	$(Q)python3 spec/sdk/readme.py matrix write
+
 # The whole of make test against a kmsemu built with AddressSanitizer and
 # UndefinedBehaviorSanitizer: the HTTP specs and the SDK contract tests
 # drive that binary. busted's own lua5.4 is not instrumented, so it loads
@@ -190,4 +196,4 @@ fuzz: deps
 clean:
 	rm -rf $(BUILD) $(BUILD)-fuzz
 
-.PHONY: all deps run test asan bench soak memcheck fuzz clean
+.PHONY: all deps run test matrix asan bench soak memcheck fuzz clean

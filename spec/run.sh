@@ -1,9 +1,15 @@
 #!/bin/sh
 # Runs every spec runner and ends with one line: "N passed, M failed".
-#   busted (Lua 5.4): the crypto binding, signatures, scenarios, both
-#                     dialects through the router, the binary over HTTP;
-#   node --test:      the official SDKs against the binary (spec/sdk).
-# A runner that dies before reporting counts as one failure.
+#   busted (Lua 5.4):  the crypto binding, signatures, scenarios, both
+#                      dialects through the router, the binary over HTTP;
+#   node --test:       the Node SDKs against the binary (spec/sdk/*.test.js),
+#                      the shared cases (spec/sdk/cases.json) among them;
+#   python, go, java:  the shared cases through each language's official
+#                      typed SDKs (spec/sdk/<lang>/run.sh);
+#   README:            every SDK snippet run against the binary, the tccli
+#                      demo, and the operation x language matrix checked.
+# SDK_LANGS picks the typed-SDK languages (default: python go java). A
+# runner that dies before reporting counts as one failure.
 set -u
 cd "$(dirname "$0")/.."
 # BUILD names the build directory; KMSEMU_BIN, when set, the binary the
@@ -11,33 +17,64 @@ cd "$(dirname "$0")/.."
 build=${BUILD:-build}
 case $build in /*) ;; *) build=./$build ;; esac
 out=$build/spec
-mkdir -p "$out"
+langs=${SDK_LANGS-python go java}
+export KMSEMU_SDK_RESULTS="$PWD/$out/sdk-results"
+rm -rf "$KMSEMU_SDK_RESULTS"
+mkdir -p "$out" "$KMSEMU_SDK_RESULTS"
+
+passed=0
+failed=0
+count() { # runner passed failed exit-status
+    p=$2 f=$3
+    if [ "$4" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    echo "runner $1: passed $p, failed $f"
+    passed=$((passed + p))
+    failed=$((failed + f))
+}
 
 LUA_PATH='./lua/?.lua;./lua/?/init.lua;./spec/?.lua;;' \
 LUA_CPATH="$build/lib/?.so;;" \
     busted --lua=lua5.4 -o TAP spec >"$out/busted.tap" 2>&1
-busted_rc=$?
+rc=$?
 cat "$out/busted.tap"
-b_pass=$(grep -c '^ok ' "$out/busted.tap")
-b_fail=$(grep -c '^not ok ' "$out/busted.tap")
-if [ "$busted_rc" -ne 0 ] && [ "$b_fail" -eq 0 ]; then b_fail=1; fi
+count busted "$(grep -c '^ok ' "$out/busted.tap")" "$(grep -c '^not ok ' "$out/busted.tap")" $rc
 
 # The Huawei SDK writes an application id under $HOME on first use.
 HOME="$PWD/$out" bash spec/sdk/run.sh --test-reporter=tap >"$out/sdk.tap" 2>&1
-sdk_rc=$?
-grep -v '^#\|^ *$' "$out/sdk.tap" | grep -E '^(not )?ok|^ +(not )?ok' | sed 's/^/sdk: /'
-grep '^# \(pass\|fail\|cancelled\)' "$out/sdk.tap"
+rc=$?
+grep -E '^ *(not )?ok' "$out/sdk.tap" | sed 's/^/node: /'
 n_pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$out/sdk.tap")
 n_fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$out/sdk.tap")
 n_cancel=$(sed -n 's/^# cancelled \([0-9]*\)$/\1/p' "$out/sdk.tap")
-n_pass=${n_pass:-0}
-n_fail=$(( ${n_fail:-0} + ${n_cancel:-0} ))
-if [ "$sdk_rc" -ne 0 ] && [ "$n_fail" -eq 0 ]; then
-    tail -20 "$out/sdk.tap"
-    n_fail=1
+[ "$rc" -eq 0 ] || tail -40 "$out/sdk.tap"
+count node "${n_pass:-0}" "$(( ${n_fail:-0} + ${n_cancel:-0} ))" $rc
+
+for lang in $langs; do
+    HOME="$PWD/$out" bash "spec/sdk/$lang/run.sh" >"$out/sdk-$lang.log" 2>&1
+    rc=$?
+    [ "$rc" -eq 0 ] || tail -60 "$out/sdk-$lang.log"
+    # shellcheck disable=SC2046
+    count "$lang" $(python3 spec/sdk/readme.py tally "$lang") $rc
+done
+
+SDK_LANGS="$langs node" python3 spec/sdk/readme.py snippets >"$out/snippets.log" 2>&1
+rc=$?
+sed '$d' "$out/snippets.log"
+# shellcheck disable=SC2046
+count snippets $(tail -1 "$out/snippets.log" | grep -E '^[0-9]+ [0-9]+$' || echo 0 0) $rc
+
+HOME="$PWD/$out" bash scenarios/demo/tccli.sh >"$out/tccli.log" 2>&1
+rc=$?
+[ "$rc" -eq 0 ] || cat "$out/tccli.log"
+count tccli "$((rc == 0))" "$((rc != 0))" 0
+
+if [ "$langs" = "python go java" ]; then
+    python3 spec/sdk/readme.py matrix check >"$out/matrix.log" 2>&1
+    rc=$?
+    sed '$d' "$out/matrix.log"
+    # shellcheck disable=SC2046
+    count matrix $(tail -1 "$out/matrix.log" | grep -E '^[0-9]+ [0-9]+$' || echo 0 0) $rc
 fi
 
-passed=$((b_pass + n_pass))
-failed=$((b_fail + n_fail))
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

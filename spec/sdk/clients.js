@@ -172,62 +172,11 @@ class HuaweiKmsClient {
   }
 }
 
-// Every operation kmsemu serves, as services/kms/v2/KmsClient.ts routes it:
-// method name -> [HTTP method, path]. Each becomes HuaweiKmsClient.<name>(request).
-const HUAWEI_ROUTES = {
-  createKey: ["POST", "/v1.0/{project_id}/kms/create-key"],
-  listKeyDetail: ["POST", "/v1.0/{project_id}/kms/describe-key"],
-  listKeys: ["POST", "/v1.0/{project_id}/kms/list-keys"],
-  enableKey: ["POST", "/v1.0/{project_id}/kms/enable-key"],
-  disableKey: ["POST", "/v1.0/{project_id}/kms/disable-key"],
-  deleteKey: ["POST", "/v1.0/{project_id}/kms/schedule-key-deletion"],
-  cancelKeyDeletion: ["POST", "/v1.0/{project_id}/kms/cancel-key-deletion"],
-  updateKeyAlias: ["POST", "/v1.0/{project_id}/kms/update-key-alias"],
-  updateKeyDescription: ["POST", "/v1.0/{project_id}/kms/update-key-description"],
-  showUserInstances: ["GET", "/v1.0/{project_id}/kms/user-instances"],
-  showUserQuotas: ["GET", "/v1.0/{project_id}/kms/user-quotas"],
-  createAlias: ["POST", "/v1.0/{project_id}/kms/aliases"],
-  deleteAlias: ["DELETE", "/v1.0/{project_id}/kms/aliases"],
-  listAliases: ["GET", "/v1.0/{project_id}/kms/aliases"],
-  associateAlias: ["POST", "/v1.0/{project_id}/kms/alias/associate"],
-  createDatakey: ["POST", "/v1.0/{project_id}/kms/create-datakey"],
-  createDatakeyWithoutPlaintext: ["POST", "/v1.0/{project_id}/kms/create-datakey-without-plaintext"],
-  encryptDatakey: ["POST", "/v1.0/{project_id}/kms/encrypt-datakey"],
-  decryptDatakey: ["POST", "/v1.0/{project_id}/kms/decrypt-datakey"],
-  encryptData: ["POST", "/v1.0/{project_id}/kms/encrypt-data"],
-  decryptData: ["POST", "/v1.0/{project_id}/kms/decrypt-data"],
-  reEncrypt: ["POST", "/v1.0/{project_id}/kms/re-encrypt"],
-  createRandom: ["POST", "/v1.0/{project_id}/kms/gen-random"],
-  createRsaDatakeyPair: ["POST", "/v1.0/{project_id}/kms/create-rsa-datakey-pair"],
-  createEcDatakeyPair: ["POST", "/v1.0/{project_id}/kms/create-ec-datakey-pair"],
-  showPublicKey: ["POST", "/v1.0/{project_id}/kms/get-publickey"],
-  sign: ["POST", "/v1.0/{project_id}/kms/sign"],
-  validateSignature: ["POST", "/v1.0/{project_id}/kms/verify"],
-  deriveSharedSecret: ["POST", "/v1.0/{project_id}/kms/derive-shared-secret"],
-  generateMac: ["POST", "/v1.0/{project_id}/kms/generate-mac"],
-  verifyMac: ["POST", "/v1.0/{project_id}/kms/verify-mac"],
-  enableKeyRotation: ["POST", "/v1.0/{project_id}/kms/enable-key-rotation"],
-  disableKeyRotation: ["POST", "/v1.0/{project_id}/kms/disable-key-rotation"],
-  showKeyRotationStatus: ["POST", "/v1.0/{project_id}/kms/get-key-rotation-status"],
-  updateKeyRotationInterval: ["POST", "/v1.0/{project_id}/kms/update-key-rotation-interval"],
-  rotateOnDemand: ["POST", "/v1.0/{project_id}/kms/rotate-on-demand"],
-  createParametersForImport: ["POST", "/v1.0/{project_id}/kms/get-parameters-for-import"],
-  importKeyMaterial: ["POST", "/v1.0/{project_id}/kms/import-key-material"],
-  deleteImportedKeyMaterial: ["POST", "/v1.0/{project_id}/kms/delete-imported-key-material"],
-  createGrant: ["POST", "/v1.0/{project_id}/kms/create-grant"],
-  listGrants: ["POST", "/v1.0/{project_id}/kms/list-grants"],
-  listRetirableGrants: ["POST", "/v1.0/{project_id}/kms/list-retirable-grants"],
-  cancelGrant: ["POST", "/v1.0/{project_id}/kms/revoke-grant"],
-  cancelSelfGrant: ["POST", "/v1.0/{project_id}/kms/retire-grant"],
-  listKmsTags: ["GET", "/v1.0/{project_id}/kms/tags"],
-  listKmsByTags: ["POST", "/v1.0/{project_id}/kms/{resource_instances}/action"],
-  createKmsTag: ["POST", "/v1.0/{project_id}/kms/{key_id}/tags"],
-  batchCreateKmsTags: ["POST", "/v1.0/{project_id}/kms/{key_id}/tags/action"],
-  showKmsTags: ["GET", "/v1.0/{project_id}/kms/{key_id}/tags"],
-  deleteTag: ["DELETE", "/v1.0/{project_id}/kms/{key_id}/tags/{key}"],
-  showVersions: ["GET", "/"],
-  showVersion: ["GET", "/{version_id}"],
-};
+// Every operation kmsemu serves, as services/kms/v2/KmsClient.ts routes it,
+// from the shared cases (spec/sdk/cases.json): lowerCamel method name ->
+// [HTTP method, path]. Each becomes HuaweiKmsClient.<name>(request).
+const HUAWEI_ROUTES = Object.fromEntries(Object.entries(require("./cases.json").huawei_routes)
+  .map(([op, route]) => [op[0].toLowerCase() + op.slice(1), route]));
 
 for (const op of Object.keys(HUAWEI_ROUTES)) {
   HuaweiKmsClient.prototype[op] = function (request) {

@@ -1,0 +1,5 @@
+import results
+
+
+def pytest_sessionfinish(session):
+    results.write()
