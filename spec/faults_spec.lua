@@ -141,16 +141,14 @@ describe("fault options", function()
     assert.are.equal("KMS.0210", select(2, gdk_hw()).error.error_code)
   end)
 
-  it("window: a fault acts only within seconds after the scenario loaded", function()
+  it("window: a fault acts only within seconds after the scenario loaded, on the emulated clock", function()
     local util = require "kmsemu.util"
-    local now = util.now
-    local t0 = os.time()
-    util.now = function() return t0 end
-    finally(function() util.now = now end)
-    start(scenario_with('fault { action = "GenerateDataKey", window = { 10, 20 }, error = "internal" }'))
+    finally(function() util.clock_set(util.wall()) end)
+    start(scenario_with('clock { frozen = true }\n'
+      .. 'fault { action = "GenerateDataKey", window = { 10, 20 }, error = "internal" }'))
     local got = {}
-    for i, dt in ipairs { 0, 9, 10, 19, 20 } do
-      util.now = function() return t0 + dt end
+    for i, step in ipairs { 0, 9, 1, 9, 1 } do -- 0, 9, 10, 19 and 20 s after loading
+      util.clock_advance(step)
       got[i] = gdk_tc()
     end
     assert.are.same({ "ok", "ok", "InternalError", "InternalError", "ok" }, got)
@@ -322,6 +320,9 @@ describe("token-bucket throttling (scenarios/faults/throttling.lua)", function()
   before_each(function() start("scenarios/faults/throttling.lua") end)
 
   it("lets a burst through, then answers each dialect's throttling error", function()
+    local util = require "kmsemu.util"
+    finally(function() util.clock_set(util.wall()) end)
+    util.clock_set(util.now(), true) -- no token comes back while the calls run
     for _ = 1, 3 do
       assert.are.equal("ok", tc_code("GenerateRandom", { NumberOfBytes = 16 }))
       assert.are.equal(200, (hw("gen-random", { random_data_length = "128" })))

@@ -4,6 +4,7 @@
 local client = require "support.client"
 local core = require "kmsemu.core"
 local server = require "support.server"
+local socket = require "socket"
 
 local function host_of(s)
   return s.url:match("^http://(.*)$")
@@ -180,6 +181,12 @@ describe("the C core's fallbacks #http", function()
     return server.send(s, { method = "GET", path = path, headers = headers or {}, body = "" })
   end
 
+  -- A request that fails rather than waits forever behind a held lock.
+  local function probe(srv)
+    local req = { method = "GET", path = "/", headers = {}, body = "" }
+    return select(2, server.send(srv, req, { "--max-time", "10" }))
+  end
+
   it("turns a Lua error, a malformed answer and a runaway script into a plain 500", function()
     for _, path in ipairs { "/error", "/bad", "/loop", "/pcall-loop" } do
       local status, headers, body = get(path)
@@ -200,25 +207,39 @@ describe("the C core's fallbacks #http", function()
   end)
 
   it("generates a key without holding up other requests", function()
-    -- /derive spends ~0.7 s deriving an RSA-4096 key; the lock is free
-    -- meanwhile, so the request sent 0.2 s later is answered first.
-    local p = io.popen(("(curl -s %s/derive >/dev/null; echo derive) & sleep 0.2; "
-      .. "curl -s %s/fast >/dev/null; echo fast; wait"):format(s.url, s.url))
-    local out = p:read("a")
-    p:close()
-    assert.are.equal("fast\nderive\n", out)
+    -- /derive generates keys until /release: a request that finds it still
+    -- deriving was answered while the generation ran.
+    local derive = s.dir .. "/derive"
+    os.execute(("(curl -s -o %s %s/derive; touch %s.done) >/dev/null 2>&1 &"):format(derive, s.url, derive))
+    finally(function() get("/release") end) -- else it derives until the server stops
+    assert.is_true(server.eventually(function() return probe(s)["x-deriving"] == "true" end),
+      "no request was answered while /derive generated keys")
+    assert.is_nil(server.read(derive .. ".done"), "/derive was answered before its release")
+    assert.are.equal(200, (get("/release")))
+    assert.is_true(server.eventually(function() return server.read(derive .. ".done") ~= nil end))
+    assert.are.equal("alive ", server.read(derive))
   end)
 
   it("sleeps an injected delay without holding up other requests", function()
-    local started = os.time()
-    local p = io.popen(("curl -s %s/slow?delay=1500 & sleep 0.2; curl -s -w ' %%{time_total}' %s/fast; wait")
-      :format(s.url, s.url))
+    -- A server of its own: the first delay outlasts the test, and only
+    -- SIGKILL ends a server whose worker is asleep.
+    local d = server.start { "--lua-dir", "spec/fixtures/lua-broken" }
+    finally(function() server.stop(d, "KILL") end)
+    assert.is_string(d.url)
+    local slow = d.dir .. "/slow"
+    os.execute(("(curl -s -o %s '%s/slow?delay=600000'; touch %s.done) >/dev/null 2>&1 &")
+      :format(slow, d.url, slow))
+    -- X-Delayed: how many delayed answers the Lua side has handed over.
+    assert.is_true(server.eventually(function() return probe(d)["x-delayed"] == "1" end),
+      "no request was answered after the delayed one was handed over")
+    assert.is_nil(server.read(slow .. ".done"), "the delayed request was answered before its delay")
+    local p = io.popen(("curl -s -w ' %%{time_total}' '%s/slow?delay=300'"):format(d.url))
     local out = p:read("a")
     p:close()
-    local fast = tonumber(out:match("alive%s+([%d.]+)"))
-    assert.is_number(fast, out)
-    assert.is_true(fast < 0.5, "a delayed request held the lock: " .. out)
-    assert.is_true(os.time() - started >= 1)
+    local took = tonumber(out:match("^alive%s+([%d.]+)$"))
+    assert.is_number(took, out)
+    assert.is_true(took >= 0.3, "answered before its delay: " .. out)
+    assert.is_nil(server.read(slow .. ".done"))
   end)
 
   it("hands the body over byte for byte, chunked or not", function()
@@ -244,73 +265,71 @@ describe("the listener while the scenario loads #http", function()
     return port
   end
 
-  -- A scenario that takes a few hundred milliseconds to load.
-  local function slow_scenario(tail)
-    local path = os.tmpname()
-    local f = assert(io.open(path, "w"))
-    f:write(server.read("scenarios/default.lua"), [[
-
-for i = 1, 60000 do
-  cmk { id = string.format("%08x-0000-4000-8000-%012x", i, i), dialect = "tencent" }
-end
-]], tail or "")
-    f:close()
-    return path
+  local function wire(req)
+    local lines = { req.method .. " " .. req.path .. " HTTP/1.1" }
+    for k, v in pairs(req.headers) do
+      lines[#lines + 1] = k .. ": " .. v
+    end
+    lines[#lines + 1] = "Content-Length: " .. #req.body
+    lines[#lines + 1] = "Connection: close"
+    return table.concat(lines, "\r\n") .. "\r\n\r\n" .. req.body
   end
 
-  -- Starts kmsemu on the port and at once sends it a request, retried
-  -- until the port accepts. Returns curl's status, connect and total
-  -- times and the body, and kmsemu's exit status after SIGTERM.
-  local function race(scenario, req)
+  -- Starts kmsemu with its scenario read from a FIFO, so that it cannot
+  -- load before the spec writes the text; sends make_req(host) once the
+  -- port accepts, and only then writes `text`. Returns the answer's status
+  -- and body, and kmsemu's exit status after SIGTERM and its stderr.
+  local function load_after_request(text, make_req)
     local port = free_port()
     local dir = os.tmpname()
     os.remove(dir)
-    assert(os.execute("mkdir -p " .. dir))
-    local body = dir .. "/body"
-    local f = assert(io.open(body, "wb"))
-    f:write(req.body)
-    f:close()
-    local headers = {}
-    for k, v in pairs(req.headers) do
-      if k ~= "host" then
-        headers[#headers + 1] = ("-H '%s: %s'"):format(k, v)
+    assert(os.execute(("mkdir -p %s && mkfifo %s/scenario.lua"):format(dir, dir)))
+    finally(function() os.execute("rm -rf " .. dir) end)
+    local s = server.launch { "--listen", "127.0.0.1:" .. port, "--scenario", dir .. "/scenario.lua" }
+    finally(function()
+      if not s.removed then -- still reading the FIFO: SIGTERM waits until it has loaded
+        server.stop(s, "KILL")
       end
-    end
-    local script = ([[
-%s --listen 127.0.0.1:%d --scenario %s >%s/out 2>%s/err & pid=$!
-until curl -s -o %s/resp -w '%%{http_code} %%{time_connect} %%{time_total}' %s --data-binary @%s http://127.0.0.1:%d/ >%s/curl; do
-  kill -0 $pid 2>/dev/null || break; sleep 0.005
-done
-kill $pid 2>/dev/null; wait $pid; echo $?]]):format(server.BIN, port, scenario, dir, dir, dir,
-      table.concat(headers, " "), body, port, dir)
-    local p = io.popen(script)
-    local exit = tonumber(p:read("a"):match("(%d+)%s*$"))
-    p:close()
-    local code, connect, total = (server.read(dir .. "/curl") or ""):match("^(%d+) ([%d.]+) ([%d.]+)")
-    local out = { status = tonumber(code), waited = total and (tonumber(total) - tonumber(connect)),
-                  body = server.read(dir .. "/resp") or "", exit = exit, err = server.read(dir .. "/err") }
-    os.execute("rm -rf " .. dir)
-    return out
+    end)
+    local c, connected
+    assert.is_true(server.eventually(function()
+      c = assert(socket.tcp())
+      connected = c:connect("127.0.0.1", port)
+      if not connected then
+        c:close()
+      end
+      return connected or server.read(s.status) ~= nil
+    end))
+    assert.is_truthy(connected, "the port never opened: " .. server.describe(s))
+    assert(c:send(wire(make_req("127.0.0.1:" .. port))))
+    assert(io.open(dir .. "/text", "wb")):write(text):close()
+    assert(os.execute(("timeout 30 sh -c 'cat %s/text >%s/scenario.lua'"):format(dir, dir)))
+    c:settimeout(30)
+    local raw, _, partial = c:receive("*a")
+    c:close()
+    local status, body = (raw or partial):match("^HTTP/1%.1 (%d+) .-\r\n\r\n(.*)$")
+    local exit, err = server.stop(s)
+    return tonumber(status), body or raw or partial, exit, err
   end
 
   it("holds a request that comes in while the scenario loads and answers it once loaded", function()
-    local scenario = slow_scenario()
-    local r = race(scenario, client.tencent { action = "GenerateDataKey", host = "127.0.0.1",
-      params = { KeyId = "6d4f5e70-1e38-11e9-b129-5cb9019b4b06", KeySpec = "AES_256" } })
-    os.remove(scenario)
-    assert.are.equal(200, r.status, r.body)
-    assert.is_truthy(r.body:find('"CiphertextBlob"', 1, true), r.body)
-    assert.is_true(r.waited > 0.05, "the request came in after the VM was ready: " .. r.waited)
-    assert.are.equal(0, r.exit)
+    local status, body, exit = load_after_request(server.read("scenarios/default.lua"), function(host)
+      return client.tencent { action = "GenerateDataKey", host = host,
+        params = { KeyId = "6d4f5e70-1e38-11e9-b129-5cb9019b4b06", KeySpec = "AES_256" } }
+    end)
+    assert.are.equal(200, status, body)
+    assert.is_truthy(body:find('"CiphertextBlob"', 1, true), body)
+    assert.are.equal(0, exit)
   end)
 
   it("refuses it with a 503 and exits 2 when the scenario fails after the port opened", function()
-    local scenario = slow_scenario('error("broken on purpose")\n')
-    local r = race(scenario, { headers = {}, body = "{}" })
-    os.remove(scenario)
-    assert.are.equal(503, r.status, r.body)
-    assert.are.equal('{"kmsemu_error":"the emulator failed to start"}', r.body)
-    assert.are.equal(2, r.exit)
-    assert.is_truthy(r.err:find("broken on purpose", 1, true), r.err)
+    local text = server.read("scenarios/default.lua") .. '\nerror("broken on purpose")\n'
+    local status, body, exit, err = load_after_request(text, function(host)
+      return { method = "POST", path = "/", headers = { host = host }, body = "{}" }
+    end)
+    assert.are.equal(503, status, body)
+    assert.are.equal('{"kmsemu_error":"the emulator failed to start"}', body)
+    assert.are.equal(2, exit)
+    assert.is_truthy(err:find("broken on purpose", 1, true), err)
   end)
 end)

@@ -39,6 +39,15 @@ describe("Tencent KMS, every action, through tencentcloud-sdk-nodejs", () => {
     if (server) await server.stop();
   });
 
+  // The emulated clock's reading, in unix seconds: what the server dated
+  // an answer by lies between two readings taken around the call.
+  async function serverNow() {
+    return (await (await fetch(`${server.url}/_kmsemu/clock`)).json()).now;
+  }
+
+  // 23:59:59 Beijing time (UTC+8) of the day t falls on.
+  const endOfBeijingDay = (t) => (Math.floor((t + 8 * 3600) / 86400) + 1) * 86400 - 1 - 8 * 3600;
+
   for (const reqMethod of ["POST", "GET"]) {
     describe(`reqMethod ${reqMethod}`, () => {
       let kms;
@@ -131,9 +140,12 @@ describe("Tencent KMS, every action, through tencentcloud-sdk-nodejs", () => {
           await kms.DisableKey({ KeyId: id });
           await rejectsTencent(kms.ScheduleKeyDeletion({ KeyId: id, PendingWindowInDays: 31 }),
             "InvalidParameter.InvalidPendingWindowInDays");
+          const before = await serverNow();
           const s = await kms.ScheduleKeyDeletion({ KeyId: id, PendingWindowInDays: 7 });
+          const after = await serverNow();
           assert.equal(s.KeyId, id);
-          assert.ok(s.DeletionDate > Date.now() / 1000 + 7 * 86400 - 60);
+          assert.ok(s.DeletionDate >= endOfBeijingDay(before + 7 * 86400)
+            && s.DeletionDate <= endOfBeijingDay(after + 7 * 86400), `DeletionDate ${s.DeletionDate}`);
           const c = await kms.CancelKeyDeletion({ KeyId: id });
           assert.equal(c.KeyId, id);
           await rejectsTencent(kms.CancelKeyDeletion({ KeyId: id }), "ResourceUnavailable.CmkNotPendingDelete");
@@ -242,9 +254,12 @@ describe("Tencent KMS, every action, through tencentcloud-sdk-nodejs", () => {
       describe("import", () => {
         it("GetParametersForImport, ImportKeyMaterial, DeleteImportedKeyMaterial", async () => {
           const id = (await kms.CreateKey({ Alias: `byok-${reqMethod}-${Date.now()}`, Type: 2 })).KeyId;
+          const before = await serverNow();
           const p = await kms.GetParametersForImport({ KeyId: id, WrappingAlgorithm: "RSAES_OAEP_SHA_1",
             WrappingKeySpec: "RSA_2048" });
-          assert.ok(p.ParametersValidTo > Date.now() / 1000 + 86000);
+          const after = await serverNow();
+          assert.ok(p.ParametersValidTo >= before + 86400 && p.ParametersValidTo <= after + 86400,
+            `ParametersValidTo ${p.ParametersValidTo}`);
           const wrappingKey = crypto.createPublicKey({ key: b64decode(p.PublicKey), format: "der", type: "spki" });
           const material = crypto.randomBytes(16);
           const wrapped = crypto.publicEncrypt({ key: wrappingKey, padding: crypto.constants.RSA_PKCS1_OAEP_PADDING,

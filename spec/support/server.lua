@@ -31,9 +31,9 @@ local function sleep(seconds)
   os.execute("sleep " .. seconds)
 end
 
--- Starts the binary with extra arguments (a list). Returns a handle with
--- url, pid and the paths of its output, once it listens or has exited.
-function M.start(args)
+-- Starts the binary with extra arguments (a list) and returns at once a
+-- handle with its pid and the paths of its output.
+function M.launch(args)
   local dir = os.tmpname()
   os.remove(dir)
   assert(os.execute("mkdir -p " .. dir))
@@ -49,7 +49,20 @@ function M.start(args)
   started[#started + 1] = s
   os.execute(("sh -c '%s >%s 2>%s & echo $! >%s/pid; wait $!; echo $? >%s' >/dev/null 2>&1 &")
     :format(table.concat(argv, " "):gsub("'", "'\\''"), s.out, s.err, dir, s.status))
-  for _ = 1, 200 do
+  for _ = 1, 250 do
+    s.pid = tonumber(read(dir .. "/pid") or "")
+    if s.pid then
+      break
+    end
+    sleep(0.02)
+  end
+  return s
+end
+
+-- The same, returned once it listens (with its url) or has exited.
+function M.start(args)
+  local s = M.launch(args)
+  for _ = 1, 750 do -- 15 s: a guard against a binary that never starts
     local out = read(s.out) or ""
     s.url = out:match("kmsemu listening on (https?://[%d.]+:%d+)")
     if s.url or read(s.status) then
@@ -57,8 +70,21 @@ function M.start(args)
     end
     sleep(0.02)
   end
-  s.pid = tonumber(read(dir .. "/pid"))
   return s
+end
+
+-- Calls fn until it returns true, pausing between calls, for `seconds`
+-- (30) at most: a guard against a hang, never a measurement. Returns
+-- whether fn did.
+function M.eventually(fn, seconds)
+  local give_up = os.time() + (seconds or 30)
+  repeat
+    if fn() then
+      return true
+    end
+    sleep(0.02)
+  until os.time() > give_up
+  return false
 end
 
 -- What the harness knows of s's end: its exit status and stderr, kept
