@@ -1,8 +1,7 @@
 -- Action names across dialects. Scenarios and the journal speak of an
 -- operation by a neutral snake_case name ("generate_data_key") or by a
--- dialect's own ("GenerateDataKey", "create-datakey"); each dialect maps
--- its names to the neutral ones, so that a rule written once matches in
--- both clouds.
+-- dialect's own native name; each dialect maps its names to the neutral
+-- ones, so that a rule written once matches in every cloud.
 local dialects = require "kmsemu.dialect"
 local util = require "kmsemu.util"
 

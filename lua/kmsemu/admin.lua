@@ -1,8 +1,8 @@
 -- The admin API under /_kmsemu/: JSON in and out (metrics in Prometheus
--- text). Neither cloud has a path there: Huawei's start /v1.0 or /v3,
--- Tencent's is "/". Loopback callers only, unless the process was started
--- with --admin-token, which then requires "Authorization: Bearer TOKEN"
--- from anyone.
+-- text). The router sends it every path there before any dialect sees
+-- the request; no cloud's API has one. Loopback callers only, unless the
+-- process was started with --admin-token, which then requires
+-- "Authorization: Bearer TOKEN" from anyone.
 local core = require "kmsemu.core"
 local dialects = require "kmsemu.dialect"
 local faults = require "kmsemu.faults"
@@ -17,7 +17,7 @@ M.PREFIX = "/_kmsemu/"
 
 local function reply(status, body)
   return { status = status, headers = { ["Content-Type"] = "application/json" },
-           body = util.encode_lists(body) }
+           body = util.encode(body) }
 end
 
 local function refuse(status, message)
@@ -119,7 +119,7 @@ function H.put_scenario(control, req)
 end
 
 function H.get_faults(control)
-  return reply(200, { faults = util.list(control.world().faults:describe()) })
+  return reply(200, { faults = util.array(control.world().faults:describe()) })
 end
 
 function H.post_faults(control, req)
@@ -157,9 +157,9 @@ function H.get_journal(control, req)
   end
   local entries = control.world().journal:query(f, limit)
   for _, e in ipairs(entries) do
-    e.faults = util.list(e.faults)
+    e.faults = util.array(e.faults)
   end
-  return reply(200, { entries = util.list(entries), count = #entries })
+  return reply(200, { entries = util.array(entries), count = #entries })
 end
 
 function H.get_journal_count(control, req)
@@ -181,7 +181,7 @@ function H.get_keys(control)
     out[#out + 1] = { id = k.id, dialect = k.dialect, owner = k.owner, spec = k.spec, state = k.state }
   end
   table.sort(out, function(a, b) return a.dialect .. a.owner .. a.id < b.dialect .. b.owner .. b.id end)
-  return reply(200, { keys = util.list(out) })
+  return reply(200, { keys = util.array(out) })
 end
 
 function H.post_keys_state(control, req)
@@ -202,8 +202,8 @@ function H.post_keys_state(control, req)
 end
 
 -- A key made as a scenario's cmk{} would make it: the same fields, the
--- same checks (a Huawei key without project_id takes the scenario's; a key
--- without id gets a fresh UUID).
+-- same checks, the same owner (the dialect's rule for a key that names
+-- none); a key without id gets a fresh UUID.
 function H.post_keys(control, req)
   local c = body(req)
   if not c then

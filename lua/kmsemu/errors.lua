@@ -9,8 +9,8 @@ local mt = {
   end,
 }
 
--- Neutral codes. A dialect may also raise one of its own vendor codes
--- (such as "KMS.2103") through M.vendor; those pass through unchanged.
+-- Neutral codes. A dialect may also raise a code of its own cloud's
+-- catalogue through M.vendor; those pass through unchanged.
 M.codes = {
   AUTH_MISSING = true,         -- no credentials at all
   AUTH_MALFORMED = true,       -- an Authorization header we cannot parse

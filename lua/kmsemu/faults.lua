@@ -319,29 +319,30 @@ local function in_window(self, w)
 end
 
 -- header: every named header (any case) has that value; param: every
--- named request parameter (a JSON string field or a form/query one) does.
-local function has_all(req, want, get)
+-- named request parameter (as the dialect's parse read it) does.
+local function has_headers(req, want)
   for k, v in pairs(want) do
-    if get(req, k) ~= v then
+    if req.headers[k:lower()] ~= v then
       return false
     end
   end
   return true
 end
 
-local function header(req, name)
-  return req.headers[name:lower()]
+local function has_params(dialect, parsed, want)
+  for k, v in pairs(want) do
+    if dialect.param(parsed, k) ~= v then
+      return false
+    end
+  end
+  return true
 end
 
-local function param(req, name)
-  return util.field(req, name, name)
-end
-
-local function matches(self, f, call, req)
+local function matches(self, f, call, req, dialect, parsed)
   return (f.dialect == nil or f.dialect == call.dialect)
     and (f.window == nil or in_window(self, f.window))
-    and (f.header == nil or has_all(req, f.header, header))
-    and (f.param == nil or has_all(req, f.param, param))
+    and (f.header == nil or has_headers(req, f.header))
+    and (f.param == nil or has_params(dialect, parsed, f.param))
     and actions.matches(f.action, call.neutral, call.action)
     and (f.key_id == nil or f.key_id == call.key_id)
     and (f.when == nil or f.when(req) and true or false)
@@ -429,22 +430,23 @@ local function delay(rng, d)
   return d.max and math.min(ms, d.max) or ms
 end
 
--- Runs every fault against one call, in declaration order. Returns what
--- fired: { ids = {...}, error = name|nil, message = text|nil,
--- retry_after = s|nil, connection = {...}|nil, delay_ms = n }. Every
--- effect of every fault that fires applies; the first error and the first
--- connection effect win.
+-- Runs every fault against one call (the router's call record, the
+-- request, its dialect's module and what its parse() read), in
+-- declaration order. Returns what fired: { ids = {...}, error = name|nil,
+-- message = text|nil, retry_after = s|nil, connection = {...}|nil,
+-- delay_ms = n }. Every effect of every fault that fires applies; the
+-- first error and the first connection effect win.
 local NONE = setmetatable({ ids = setmetatable({}, { __newindex = error }), delay_ms = 0 },
   { __newindex = error })
 
-function Set:apply(world, call, req)
+function Set:apply(world, call, req, dialect, parsed)
   if #self.list == 0 then
     return NONE -- the common case allocates nothing
   end
   local out = { ids = {}, delay_ms = 0 }
   for _, f in ipairs(self.list) do
     local fires, retry_after = false, nil
-    if matches(self, f, call, req) then
+    if matches(self, f, call, req, dialect, parsed) then
       fires, retry_after = triggered(self, f, call)
     end
     if fires then

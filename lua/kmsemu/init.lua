@@ -1,15 +1,18 @@
 -- The entry point the C core calls: start() once, handle() per request.
--- It sends /_kmsemu/ to the admin API and tells the dialects apart; the
--- dialect answers in its cloud's exact shape, errors included. Around the
--- dialect run the scenario's faults (before) and shaping hooks (after),
--- and every call is journaled.
+-- It sends /_kmsemu/ to the admin API and any other request to the
+-- dialect that claims it, which reads it once (parse), then answers in
+-- its cloud's exact shape, errors included (handle). Around the dialect
+-- run the scenario's faults (before) and shaping hooks (after); the
+-- answer is encoded once, last, and every call is journaled. See
+-- docs/architecture.md, "The Lua layer".
 local core = require "kmsemu.core"
+local actions = require "kmsemu.actions"
 local admin = require "kmsemu.admin"
-local call = require "kmsemu.call"
 local faults = require "kmsemu.faults"
 local persist = require "kmsemu.persist"
 local scenario = require "kmsemu.scenario"
 local shaping = require "kmsemu.shaping"
+local util = require "kmsemu.util"
 local dialects = require "kmsemu.dialect"
 
 local M = {}
@@ -18,7 +21,6 @@ local world
 local admin_token
 
 local DIALECTS = dialects.BY_NAME
-local huawei, tencent = DIALECTS.huawei, DIALECTS.tencent
 
 -- --max-body NAME=BYTES: each dialect refuses a larger body in its own
 -- words. Returns an error message for a name that is no dialect.
@@ -57,23 +59,12 @@ function M.start(opts)
   world = w
 end
 
--- Tencent's API 3.0 lives at "/" and names its action in X-TC-Action (or
--- an Action parameter, in the GET and legacy form styles). Huawei's lives
--- under /v1.0/{project_id}/kms/..., plus its version documents at "/".
-local function dialect_of(req)
-  if req.path == "/" and (req.method == "POST" or req.headers["x-tc-action"]
-      or ("&" .. req.query):find("&Action=")) then
-    return "tencent", tencent
-  end
-  return "huawei", huawei
-end
-
--- The call description c becomes the journal entry. The metrics count an
--- action the dialect does not know under one name: a client's made-up
--- names must not grow them without bound (the journal is a ring).
+-- The call record becomes the journal entry; its error is the answer's,
+-- as shaped, before any connection fault. The metrics count an action the
+-- dialect does not know under one name: a client's made-up names must not
+-- grow them without bound (the journal is a ring).
 local function journal(dialect, c, res, fired, started)
   c.time, c.status, c.faults = os.time(), res.status, fired.ids
-  c.error, c.message = dialect.error_of(res)
   -- Time in the Lua state (monotonic) plus the injected delay.
   c.latency_ms = math.floor(core.clock() - started + 0.5) + fired.delay_ms
   world.journal:record(c)
@@ -116,19 +107,24 @@ function M.handle(req)
     return persist.flush(world) and res or persist.UNSAVED
   end
   local started = core.clock()
-  local name, dialect = dialect_of(req)
-  local c = call.describe(name, dialect, req)
-  local fired = world.faults:apply(world, c, req)
+  local dialect = dialects.of(req)
+  local c = { dialect = dialect.NAME, method = req.method, path = req.path }
+  local parsed = dialect.parse(req, c)
+  c.neutral = actions.neutral(c.dialect, c.action)
+  local fired = world.faults:apply(world, c, req, dialect, parsed)
   local res
   if fired.error then
-    res = dialect.fail(faults.error_for(fired.error, dialect, c.key_id, fired.message), c.action)
+    res = dialect.fail(faults.error_for(fired.error, dialect, c.key_id, fired.message), c)
   else
-    res = dialect.handle(world, req)
+    res = dialect.handle(world, req, parsed, c)
   end
-  res = shaping.apply(world.hooks, c, req, res)
+  res = shaping.apply(world.hooks, dialect, c, req, res)
   -- What this call changed is on disk before anyone hears it happened.
   if not persist.flush(world) then
-    res = dialect.fail(faults.error_for("internal", dialect), c.action)
+    res = dialect.fail(faults.error_for("internal", dialect), c)
+  end
+  if res.json ~= nil then
+    res.body, res.json = util.encode(res.json), nil
   end
   if fired.retry_after and dialect.RETRY_AFTER then
     local headers = { ["Retry-After"] = tostring(fired.retry_after) }
@@ -156,15 +152,12 @@ end
 -- What a newcomer needs to point an SDK at this instance: the endpoint
 -- and credentials of each dialect the scenario configures.
 function M.describe(url)
-  local c = world.credentials
   local lines = {}
-  if c.huawei then
-    lines[#lines + 1] = ("  huawei   %s/v1.0/%s/kms/...  AK %s  SK %s"):format(
-      url, c.huawei.project_id or "{project_id}", c.huawei.ak, c.huawei.sk)
-  end
-  if c.tencent then
-    lines[#lines + 1] = ("  tencent  %s/  region %s  SecretId %s  SecretKey %s"):format(
-      url, c.tencent.region, c.tencent.secret_id, c.tencent.secret_key)
+  for _, name in ipairs(dialects.NAMES) do
+    local creds = world.credentials[name]
+    if creds then
+      lines[#lines + 1] = DIALECTS[name].endpoint(creds, url)
+    end
   end
   local n = 0
   for _ in pairs(world.keys.keys) do

@@ -1,5 +1,5 @@
 -- The request journal: a bounded ring of what every call was and how it
--- was answered, so that a test can ask afterwards "was GenerateDataKey
+-- was answered, so that a test can ask afterwards "was generate_data_key
 -- retried 3 times after the throttle?". The oldest entries are dropped
 -- once the ring is full.
 local actions = require "kmsemu.actions"
@@ -21,9 +21,8 @@ M.FIELDS = { "seq", "time", "dialect", "action", "neutral", "key_id", "caller", 
 
 -- Each column is cut into chunks of CHUNK slots. Under generational
 -- collection a write into an old table sends the collector through all of
--- it again at the next minor collection: twelve whole columns of 10 000
--- slots were 9 % of a GenerateDataKey (20.8 -> 19.0 us in-process with a
--- journal of 100). Now only the chunks written since then are.
+-- it again at the next minor collection: with whole columns that was every
+-- slot of every column on each request; now only the chunks written since.
 local CHUNK = 256
 
 local function columns(size)
@@ -51,9 +50,9 @@ end
 -- entry: time, dialect, action (native), neutral, key_id, caller, method,
 -- path, status, error (code), message (the error's), faults (list of
 -- ids), connection, latency_ms; any table with those fields (the router
--- passes its call description). Gets a sequence number.
--- Written out field by field: a loop over M.FIELDS was 7 % of a
--- GenerateDataKey's Lua time.
+-- passes its call record). Gets a sequence number. Written out field by
+-- field: this runs on every request, and a loop over M.FIELDS cost more
+-- than the writes.
 function Journal:record(e)
   self.seq = self.seq + 1
   local ci, at = place((self.first + self.n - 1) % self.size + 1)

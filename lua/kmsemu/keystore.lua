@@ -1,7 +1,7 @@
--- The neutral key model: every CMK of both dialects, its states and its
--- material. Dialects map it to their own shapes (Huawei key_info, Tencent
--- KeyMetadata) and enforce their own transition rules with their own codes;
--- what a state allows cryptographically is decided here.
+-- The neutral key model: every CMK of every dialect, its states and its
+-- material. Dialects map it to their own shapes and enforce their own
+-- transition rules with their own codes; what a state allows
+-- cryptographically is decided here.
 --
 -- Material is derived from the scenario's seed and the key's identity
 -- unless a fixture gives it, so the same scenario yields the same keys on
@@ -19,7 +19,7 @@ M.STATES = {
   disabled = true,
   pending_deletion = true,
   pending_import = true,
-  archived = true, -- Tencent: decrypts, never encrypts
+  archived = true, -- decrypts, never encrypts
 }
 
 M.USAGES = { ENCRYPT_DECRYPT = true, SIGN_VERIFY = true, GENERATE_VERIFY_MAC = true }
@@ -27,7 +27,7 @@ M.USAGES = { ENCRYPT_DECRYPT = true, SIGN_VERIFY = true, GENERATE_VERIFY_MAC = t
 -- kind: symmetric (bytes of material), hmac (bytes, hash), or an
 -- asymmetric kind with the kmsemu.core.pkey_derive name in `pkey`.
 -- `digest` is what each cloud pairs with a symmetric spec where a hash of
--- a data key is asked for (Huawei encrypt-datakey).
+-- a data key is asked for (a dialect's data-key digest).
 M.SPECS = {
   AES_256 = { kind = "symmetric", bytes = 32, digest = "sha256", usage = "ENCRYPT_DECRYPT" },
   SM4 = { kind = "symmetric", bytes = 16, digest = "sm3", usage = "ENCRYPT_DECRYPT" },
@@ -95,7 +95,7 @@ function Store:restore(key)
   self.keys[slot(key.dialect, key.owner, key.id)] = key
 end
 
--- Adds a key. f: dialect, owner (Huawei project id / Tencent region) and
+-- Adds a key. f: dialect, owner (the dialect's: a project, a region) and
 -- spec are required; id defaults to a fresh UUID, state to enabled, usage
 -- to the spec's. material: raw bytes (symmetric, HMAC) or a private PEM
 -- (asymmetric) for version 1; nil derives it. Any other field of f (tags,
@@ -144,7 +144,7 @@ end
 
 -- The keys of one owner in no order, expired ones dropped: enough for a
 -- count or a search, and sorting every key of a store of 100 000 on each
--- CreateKey cost more than the rest of the call.
+-- key creation cost more than the rest of the call.
 function Store:each(dialect, owner)
   local out = {}
   for s, key in pairs(self.keys) do

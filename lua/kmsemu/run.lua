@@ -1,12 +1,12 @@
 -- kmsemu run FILE: the scenario's step("name", function(kms) ... end)
 -- declarations, run in order against the loaded world, in-process. Each
--- request is signed as the official SDKs sign it (kmsemu.client) and goes
--- through the same router the HTTP server uses; request and answer are
--- printed readably. A step fails when its function raises, or when an
+-- request is signed as the official SDKs sign it (each dialect's client)
+-- and goes through the same router the HTTP server uses; request and
+-- answer are printed readably. A step fails when its function raises, or when an
 -- expect() in it does not hold; the run goes on with the next step.
 local cjson = require "cjson"
-local client = require "kmsemu.client"
 local util = require "kmsemu.util"
+local dialects = require "kmsemu.dialect"
 
 local M = {}
 
@@ -23,25 +23,18 @@ local function pretty(body)
   return util.encode(v)
 end
 
--- The client a step receives: kms.tencent(action, params) returns the
--- decoded Response; kms.huawei(action, body) the status and the decoded
--- body. The credentials are the scenario's.
+-- The client a step receives: kms.<dialect>(...), each dialect's own
+-- call (README, Scripted runs), signed with the scenario's credentials.
 local function kms_for(world, handle)
   local kms = {}
-  function kms.tencent(action, params)
-    local creds = world.credentials.tencent or client.TENCENT
-    show("  -> tencent ", action .. " " .. cjson.encode(params or {}))
-    local res = handle(client.tencent { action = action, params = params or {}, creds = creds,
-                                       region = creds.region })
-    show("  <- ", res.status .. " " .. pretty(res.body))
-    return cjson.decode(res.body).Response
-  end
-  function kms.huawei(action, body)
-    local creds = world.credentials.huawei or client.HUAWEI
-    show("  -> huawei ", action .. " " .. cjson.encode(body or {}))
-    local res = handle(client.huawei { action = action, body = body or {}, creds = creds })
-    show("  <- ", res.status .. " " .. pretty(res.body))
-    return res.status, res.body ~= "" and cjson.decode(res.body) or nil
+  for _, name in ipairs(dialects.NAMES) do
+    local function send(req, label)
+      show("  -> " .. name .. " ", label)
+      local res = handle(req)
+      show("  <- ", res.status .. " " .. pretty(res.body))
+      return res
+    end
+    kms[name] = dialects.BY_NAME[name].client.step(send, world.credentials[name])
   end
   return kms
 end

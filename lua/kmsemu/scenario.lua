@@ -4,18 +4,12 @@
 -- problem as "file:line: message".
 --
 --   seed "demo-1"
---   credentials { huawei = { ak =, sk =, project_id =, region =, user =,
---                            user_id =, domain =, domain_id =, password =,
---                            token = },
---                 tencent = { secret_id =, secret_key =, region =, uin = } }
---   cmk { id =, dialect = "huawei"|"tencent", spec =, usage =, state =,
---         alias =, description =, material = hex or PEM, project_id =,
---         region =, created =, deletion_date =, origin =, tags = {},
---         rotation = { enabled =, interval_days =, versions = },
---         managed_by =, valid_to = }
---   tencent_limits { rate = true|false, cmks =, per_second = { Action = n } }
---   huawei_user { name =, ak =, sk =, password =, token =, user_id =,
---                 domain_id =, project_id =, grantee = true|false }
+--   credentials { <dialect> = { its fields } }      (dialect.scenario.CREDENTIALS)
+--   cmk { id =, dialect =, spec =, usage =, state =, alias =, description =,
+--         material = hex or PEM, created =, deletion_date =, origin =,
+--         tags = {}, rotation = { enabled =, interval_days =, versions = },
+--         and the dialect's own fields }            (dialect.scenario.CMK_FIELDS)
+--   the verbs each dialect adds                     (dialect.scenario.VERBS)
 --   fault { dialect =, action =, key_id =, when = function(req),
 --           nth = | first = | every = | times = (, after =) | probability =,
 --           error =, message =, delay_ms = n or {min, max}, state = }
@@ -35,67 +29,58 @@ local util = require "kmsemu.util"
 local M = {}
 
 M.DEFAULT_SEED = "kmsemu"
-M.DEFAULT_REGION = "ap-guangzhou"
 
-local CREDENTIAL_FIELDS = {
-  huawei = { ak = true, sk = true, project_id = true, region = true, user = true,
-             user_id = true, domain = true, domain_id = true, password = true, token = true },
-  tencent = { secret_id = true, secret_key = true, region = true, uin = true },
-}
+local DIALECTS = dialects.BY_NAME
 
+local CREDENTIAL_FIELDS = {}
+for name, d in pairs(DIALECTS) do
+  CREDENTIAL_FIELDS[name] = d.scenario.CREDENTIALS
+end
+
+-- cmk{} fields: the shared ones, then each dialect's own (all accepted
+-- whatever the key's dialect), checked by type.
 local CMK_FIELDS = {
   id = true, dialect = true, spec = true, usage = true, state = true,
-  alias = true, description = true, material = true, project_id = true,
-  region = true, created = true, deletion_date = true, origin = true,
-  tags = true, rotation = true,
-  -- Tencent: the cloud product that created the key (Owner, Role 1), and
-  -- when its imported material expires (ValidTo).
-  managed_by = true, valid_to = true,
+  alias = true, description = true, material = true, created = true,
+  deletion_date = true, origin = true, tags = true, rotation = true,
 }
-
--- A Huawei IAM user besides the key owner of credentials.huawei. A grantee
--- has no permissions of its own: each request it makes must be covered by
--- a grant (create-grant) on the key it names.
-local HUAWEI_USER_FIELDS = {
-  name = true, ak = true, sk = true, password = true, token = true, user_id = true,
-  domain_id = true, project_id = true, grantee = true,
-}
-
-local ROTATION_FIELDS = { enabled = true, interval_days = true, versions = true }
-
--- The symmetric spec each dialect gives a key that names none. Tencent's
--- examples all show SM-standard keys (KeyMetadata.Type 4).
-local DEFAULT_SPEC = { huawei = "AES_256", tencent = "SM4" }
-
-local function check_fields(what, t, allowed)
-  if type(t) ~= "table" then
-    return what .. " takes a table"
+local TIME_FIELDS = { "created", "deletion_date" }
+local STRING_FIELDS = { "alias", "description" }
+for _, name in ipairs(dialects.NAMES) do
+  local own = DIALECTS[name].scenario.CMK_FIELDS
+  local names = {}
+  for field in pairs(own) do
+    names[#names + 1] = field
   end
-  for k in pairs(t) do
-    if not allowed[k] then
-      return ("%s: unknown field '%s'"):format(what, tostring(k))
+  table.sort(names)
+  for _, field in ipairs(names) do
+    if not CMK_FIELDS[field] then
+      CMK_FIELDS[field] = true
+      local list = own[field].type == "time" and TIME_FIELDS or STRING_FIELDS
+      list[#list + 1] = field
     end
   end
 end
 
-local function check_string(what, v, optional)
-  if v == nil and optional then
-    return nil
-  end
-  if type(v) ~= "string" or v == "" then
-    return what .. " must be a non-empty string"
+local ROTATION_FIELDS = { enabled = true, interval_days = true, versions = true }
+
+-- The declarations each dialect adds to the language: each fills in a
+-- field of the world, a list (many) or the last value declared.
+local VERBS = {}
+for _, name in ipairs(dialects.NAMES) do
+  for verb, v in pairs(DIALECTS[name].scenario.VERBS) do
+    VERBS[verb] = v
   end
 end
 
-local TIME_FIELDS = { "created", "deletion_date", "valid_to" }
-local STRING_FIELDS = { "alias", "description", "project_id", "region", "managed_by" }
+local check_fields, check_string = util.check_fields, util.check_string
 
 local function check_cmk(c)
   local err = check_fields("cmk", c, CMK_FIELDS) or check_string("cmk.id", c.id)
   if err then
     return err
   end
-  local d = dialects.BY_NAME[c.dialect]
+  local d = DIALECTS[c.dialect]
   if not d then
     return ("cmk.dialect must be one of %s"):format(table.concat(dialects.NAMES, ", "))
   end
@@ -122,7 +107,7 @@ local function check_cmk(c)
   if c.origin ~= nil and c.origin ~= "kms" and c.origin ~= "external" then
     return "cmk.origin must be \"kms\" or \"external\""
   end
-  local spec = keystore.SPECS[c.spec or DEFAULT_SPEC[c.dialect]]
+  local spec = keystore.SPECS[c.spec or d.scenario.DEFAULT_SPEC]
   if c.material ~= nil then
     if spec.pkey then
       if type(c.material) ~= "string" or not c.material:find("^%-%-%-%-%-BEGIN") then
@@ -132,7 +117,7 @@ local function check_cmk(c)
       local raw = type(c.material) == "string" and core.unhex(c.material)
       if not raw or #raw ~= spec.bytes then
         return ("cmk.material must be %d bytes of hex for %s"):format(spec.bytes,
-          c.spec or DEFAULT_SPEC[c.dialect])
+          c.spec or d.scenario.DEFAULT_SPEC)
       end
     end
   end
@@ -170,34 +155,6 @@ local function check_cmk(c)
     err = c[f] ~= nil and check_string("cmk." .. f, c[f])
     if err then
       return err
-    end
-  end
-end
-
--- Tencent quotas: rate turns the documented per-second limits on, cmks
--- replaces the 200 CMKs a region may hold, per_second overrides one
--- action's limit.
-local TENCENT_LIMIT_FIELDS = { rate = true, cmks = true, per_second = true }
-
-local function check_tencent_limits(l)
-  local e = check_fields("tencent_limits", l, TENCENT_LIMIT_FIELDS)
-  if e then
-    return e
-  end
-  if l.rate ~= nil and type(l.rate) ~= "boolean" then
-    return "tencent_limits.rate must be a boolean"
-  end
-  if l.cmks ~= nil and (math.type(l.cmks) ~= "integer" or l.cmks < 0) then
-    return "tencent_limits.cmks must be a non-negative integer"
-  end
-  if l.per_second ~= nil then
-    if type(l.per_second) ~= "table" then
-      return "tencent_limits.per_second must be a table of action names and integers"
-    end
-    for k, v in pairs(l.per_second) do
-      if type(k) ~= "string" or math.type(v) ~= "integer" or v < 0 then
-        return "tencent_limits.per_second must be a table of action names and integers"
-      end
     end
   end
 end
@@ -292,8 +249,24 @@ end
 -- path names the scenario in messages ("file:line: message").
 local function run(src, path, jrnl)
 
-  local d = { cmks = {}, huawei_users = {}, faults = {}, hooks = {}, steps = {}, run_state = { misses = {} } }
+  local d = { cmks = {}, extras = {}, faults = {}, hooks = {}, steps = {}, run_state = { misses = {} } }
   local decl = { journal = jrnl:view() }
+  for verb, v in pairs(VERBS) do
+    if v.many then
+      d.extras[v.into] = {}
+    end
+    decl[verb] = function(x)
+      local e = v.check(x)
+      if e then
+        error(e, 2)
+      end
+      if v.many then
+        table.insert(d.extras[v.into], x)
+      else
+        d.extras[v.into] = x
+      end
+    end
+  end
   -- step("name", function(kms) ... end): what `kmsemu run` does, in order.
   function decl.step(name, fn)
     if type(name) ~= "string" or type(fn) ~= "function" then
@@ -366,28 +339,6 @@ local function run(src, path, jrnl)
     end
     d.credentials = c
   end
-  function decl.huawei_user(u)
-    local e = check_fields("huawei_user", u, HUAWEI_USER_FIELDS)
-    for k, v in pairs(type(u) == "table" and u or {}) do
-      if k == "grantee" then
-        e = e or (type(v) ~= "boolean" and "huawei_user.grantee must be a boolean" or nil)
-      else
-        e = e or check_string("huawei_user." .. k, v)
-      end
-    end
-    e = e or check_string("huawei_user.name", u.name)
-    if e then
-      error(e, 2)
-    end
-    d.huawei_users[#d.huawei_users + 1] = u
-  end
-  function decl.tencent_limits(l)
-    local e = check_tencent_limits(l)
-    if e then
-      error(e, 2)
-    end
-    d.tencent_limits = l
-  end
   function decl.cmk(c)
     local e = check_cmk(c)
     if e then
@@ -409,13 +360,6 @@ local function run(src, path, jrnl)
   return d
 end
 
-local function owner_of(c, creds)
-  if c.dialect == "huawei" then
-    return c.project_id or (creds.huawei and creds.huawei.project_id)
-  end
-  return c.region or (creds.tencent and creds.tencent.region) or M.DEFAULT_REGION
-end
-
 -- The parts of a world that the harness adds to every one: faults drawn
 -- from the seed, shaping hooks, the journal and the counters.
 local function harness(w, seed, jrnl)
@@ -431,14 +375,15 @@ local NO_ROTATION = {} -- read only
 -- Adds a checked cmk{} declaration to a key store: a scenario's fixture
 -- or a key the admin API creates. Returns the key, or nil and why.
 function M.add_cmk(keys, creds, c)
-  local owner = owner_of(c, creds)
+  local d = DIALECTS[c.dialect].scenario
+  local owner, why = d.owner(c, creds[c.dialect])
   if not owner then
-    return nil, "a huawei key needs project_id (or credentials.huawei.project_id)"
+    return nil, why
   end
   if c.id and keys:get(c.dialect, owner, c.id) then
     return nil, ("duplicate key id '%s'"):format(c.id)
   end
-  local spec = c.spec or DEFAULT_SPEC[c.dialect]
+  local spec = c.spec or d.DEFAULT_SPEC
   local material = c.material
   if material and not keystore.is_asymmetric(spec) then
     material = core.unhex(material)
@@ -446,15 +391,21 @@ function M.add_cmk(keys, creds, c)
   local r = c.rotation or NO_ROTATION
   local deletion_date = c.deletion_date
   if c.state == "pending_deletion" and not deletion_date then
-    deletion_date = dialects.BY_NAME[c.dialect].default_deletion_date(util.now())
+    deletion_date = DIALECTS[c.dialect].default_deletion_date(util.now())
   end
-  local key = keys:add {
+  local f = {
     id = c.id, dialect = c.dialect, owner = owner, spec = spec, usage = c.usage,
     state = c.state, alias = c.alias, description = c.description,
     created = c.created, deletion_date = deletion_date, origin = c.origin,
-    tags = c.tags, material = material, managed_by = c.managed_by, valid_to = c.valid_to,
+    tags = c.tags, material = material,
     rotation = { enabled = r.enabled == true, interval_days = r.interval_days or 365 },
   }
+  for field, spec_of in pairs(d.CMK_FIELDS) do
+    if spec_of.keep then
+      f[field] = c[field]
+    end
+  end
+  local key = keys:add(f)
   for _ = 2, r.versions or 1 do
     keys:rotate(key)
   end
@@ -499,8 +450,12 @@ function M.load_source(src, name)
     util.clock_set(util.wall())
   end
   local creds = d.credentials or {}
-  if creds.tencent and not creds.tencent.region then
-    creds.tencent.region = M.DEFAULT_REGION
+  for name, c in pairs(creds) do
+    for k, v in pairs(DIALECTS[name].scenario.CREDENTIAL_DEFAULTS) do
+      if c[k] == nil then
+        c[k] = v
+      end
+    end
   end
   local keys = keystore.new(d.seed or M.DEFAULT_SEED)
   for _, c in ipairs(d.cmks) do
@@ -509,9 +464,11 @@ function M.load_source(src, name)
       return nil, ("%s:%d: cmk: %s"):format(path, c.line, kerr)
     end
   end
-  local w = harness({ path = path, source = src, credentials = creds, keys = keys, huawei_users = d.huawei_users,
-           tencent_limits = d.tencent_limits, hooks = d.hooks, steps = d.steps, run_state = d.run_state },
-           d.seed or M.DEFAULT_SEED, jrnl)
+  local w = harness({ path = path, source = src, credentials = creds, keys = keys, hooks = d.hooks,
+           steps = d.steps, run_state = d.run_state }, d.seed or M.DEFAULT_SEED, jrnl)
+  for field, v in pairs(d.extras) do
+    w[field] = v
+  end
   for _, f in ipairs(d.faults) do
     assert(w.faults:add(f)) -- ids were checked as they were declared
   end

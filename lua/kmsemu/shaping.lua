@@ -1,9 +1,8 @@
 -- Response shaping: on(dialect, action, function(req, res) ... end) hooks
--- that see a dialect's answer and may change it before it is sent.
+-- that see a dialect's answer before it is encoded and may change it.
 local actions = require "kmsemu.actions"
 local dialects = require "kmsemu.dialect"
 local util = require "kmsemu.util"
-local cjson = require "cjson.safe"
 
 local M = {}
 
@@ -30,36 +29,56 @@ local function applies(hook, call)
     and actions.matches(hook.action, call.neutral, call.action)
 end
 
--- One hook: res.json is the decoded body (nil when it is not JSON); the
--- hook changes it, or sets res.body to send raw bytes. It returns res (or
--- nothing, keeping the table it changed). A changed json is re-encoded; a
--- changed body wins over json.
-local function run(hook, req, res)
-  local body = res.body
-  local decoded = body ~= "" and cjson.decode(body) or nil
-  local before = type(decoded) == "table" and util.encode(decoded) or nil
+-- What the hooks get: status, a copy of the headers (a dialect may share
+-- one table), and json, a copy of the document the dialect answered with
+-- (nil for a raw answer); res.body reads as the JSON text of json, or is
+-- the raw answer. A hook changes json, or sets body to send raw bytes.
+local function view_of(res)
   local headers = {}
-  for k, v in pairs(res.headers) do -- a dialect may share one headers table
+  for k, v in pairs(res.headers or {}) do
     headers[k] = v
   end
-  local view = { status = res.status, headers = headers, body = body,
-                 json = type(decoded) == "table" and decoded or nil }
-  view = hook.fn(req, view) or view
-  if view.body ~= body then
-    return { status = view.status, headers = view.headers, body = view.body }
+  if res.json == nil then
+    return { status = res.status, headers = headers, body = res.body }
   end
-  local after = type(view.json) == "table" and util.encode(view.json) or nil
-  return { status = view.status, headers = view.headers, body = after ~= before and after or body }
+  return setmetatable({ status = res.status, headers = headers, json = util.editable(res.json) }, {
+    __index = function(view, k)
+      if k == "body" then
+        return util.encode(util.settled(rawget(view, "json")))
+      end
+    end,
+  })
 end
 
--- Runs every hook that applies, in declaration order.
-function M.apply(hooks, call, req, res)
+-- The answer after the hooks: a body a hook set wins over json.
+local function result(view, res)
+  local body = rawget(view, "body")
+  if body ~= nil and body ~= res.body then
+    return { status = view.status, headers = view.headers, body = body }
+  end
+  if type(view.json) == "table" then
+    return { status = view.status, headers = view.headers, json = util.settled(view.json) }
+  end
+  return { status = view.status, headers = view.headers, json = res.json, body = res.body }
+end
+
+-- Runs every hook that applies, in declaration order, on one view; each
+-- returns it (or nothing, keeping the one it changed). The call's error
+-- becomes the shaped answer's.
+function M.apply(hooks, dialect, call, req, res)
+  local view
   for _, hook in ipairs(hooks) do
     if applies(hook, call) then
-      res = run(hook, req, res)
+      view = view or view_of(res)
+      view = hook.fn(req, view) or view
     end
   end
-  return res
+  if not view then
+    return res
+  end
+  local out = result(view, res)
+  call.error, call.message = dialect.error_of(out)
+  return out
 end
 
 return M

@@ -26,33 +26,74 @@ end
 M.replace = core.replace
 
 -- Base64 carries '/', which Debian's cjson 2.1.0 always escapes as "\/":
--- legal JSON, but not what either cloud sends. cjson escapes every '/', so
--- each "\/" in its output is one escaped slash and can be undone safely.
-function M.encode(t)
-  return M.replace(assert(cjson.encode(t)), "\\/", "/")
-end
+-- legal JSON, but not what a cloud sends. cjson escapes every '/', so each
+-- "\/" in its output is one escaped slash and can be undone safely.
+--
+-- cjson 2.1.0 has no empty-array value either and writes every empty
+-- table as {}. A list that must read [] when empty goes through array():
+-- an empty one becomes a marker string, random per process so that no
+-- request text can be it, which encode() turns into []. The marker never
+-- leaves kmsemu.
+local EMPTY = "kmsemu-empty-array-" .. core.hex(core.random(16))
+local EMPTY_JSON = '"' .. EMPTY .. '"'
 
--- cjson 2.1.0 writes an empty table as {}; a list that must be [] when
--- empty goes through list(), and encode_lists() turns the marker into [].
-M.EMPTY = "\u{1}kmsemu-empty-array\u{1}"
-local EMPTY_JSON = M.encode(M.EMPTY)
-
-function M.list(t)
-  if #t == 0 then
-    return M.EMPTY
+function M.array(t)
+  if next(t) == nil then
+    return EMPTY
   end
   return t
 end
 
-function M.encode_lists(t)
-  return M.replace(M.encode(t), EMPTY_JSON, "[]")
+-- A document as JSON text: cjson, then two plain scans in C.
+function M.encode(t)
+  return M.replace(M.replace(assert(cjson.encode(t)), "\\/", "/"), EMPTY_JSON, "[]")
+end
+
+-- Lists of a document a hook may change carry this metatable, so that a
+-- list the hook empties still reads [] once settled.
+local LIST = {}
+local MAX_DEPTH = 64 -- cjson's; a deeper (or cyclic) table is its error
+
+-- A deep copy of a document built with array(), for a hook to change: the
+-- dialect's own tables stay as they were, and its lists are tables again.
+function M.editable(v)
+  if v == EMPTY then
+    return setmetatable({}, LIST)
+  end
+  if type(v) ~= "table" then
+    return v
+  end
+  local out = {}
+  for k, x in pairs(v) do
+    out[k] = M.editable(x)
+  end
+  if out[1] ~= nil then
+    setmetatable(out, LIST)
+  end
+  return out
+end
+
+-- An edited document ready for encode(): its empty lists as markers.
+function M.settled(v, depth)
+  depth = depth or 0
+  if type(v) ~= "table" or depth > MAX_DEPTH then
+    return v
+  end
+  if next(v) == nil then
+    return getmetatable(v) == LIST and EMPTY or v
+  end
+  local out = {}
+  for k, x in pairs(v) do
+    out[k] = M.settled(x, depth + 1)
+  end
+  return out
 end
 
 function M.hex_upper(s)
   return core.hex(s):upper()
 end
 
--- A version 4 UUID, as Tencent's RequestId and the clouds' key ids look.
+-- A version 4 UUID, as request ids and key ids look.
 M.uuid = core.uuid
 
 -- The emulated clock, in unix seconds: what key lifecycles, deletion
@@ -177,7 +218,7 @@ end
 
 -- The canonical header block both clouds sign: "name:value\n" for each
 -- name SignedHeaders lists (";"-separated), the value trimmed, and
--- lower-cased too when `lower` (Tencent's rule). host is passed apart: it
+-- lower-cased too when `lower` (a dialect's rule). host is passed apart: it
 -- is tried with and without its port. nil when a signed header is absent.
 function M.canonical_headers(req, list, host, lower)
   local out, headers = {}, req.headers
@@ -241,43 +282,6 @@ function M.uri_decode(s)
   end))
 end
 
--- A JSON string field of a request's body, or a form/query parameter:
--- what faults, hooks and the journal read of a request before a dialect
--- parses it. A plain find locates the name at memchr speed; the pattern
--- then runs anchored.
-function M.field(req, json_name, form_name)
-  local body = req.body
-  local at = body:find('"' .. json_name .. '"', 1, true)
-  if at then
-    return body:match('^"[^"]*"%s*:%s*"([^"]*)"', at)
-  end
-  if not form_name then
-    return nil
-  end
-  local v = ("&" .. req.query .. "&" .. body):match("&" .. form_name .. "=([^&]*)")
-  return v and M.uri_decode(v)
-end
-
--- The string value of the first "name" member in JSON text, escapes
--- decoded; nil when there is none. For bodies kmsemu wrote itself or a
--- hook changed, read without decoding the whole document.
-function M.json_string(text, name)
-  local at = text:find('"' .. name .. '"', 1, true)
-  local open = at and text:match('^"[^"]*"%s*:%s*()"', at)
-  if not open then
-    return nil
-  end
-  local i = open + 1
-  repeat
-    local stop = text:find('["\\]', i)
-    if not stop then
-      return nil
-    end
-    i = stop + (text:sub(stop, stop) == "\\" and 2 or 0)
-  until text:sub(stop, stop) == '"'
-  return cjson.decode(text:sub(open, i))
-end
-
 -- Levenshtein distance, for suggestions.
 local function distance(a, b)
   local prev = {}
@@ -312,6 +316,25 @@ function M.did_you_mean(word, candidates)
     return (" (did you mean '%s'?)"):format(best)
   end
   return ""
+end
+
+-- Declaration checks a scenario's verbs share, the dialects' included:
+-- each returns the message for a bad value, or nil.
+function M.check_fields(what, t, allowed)
+  if type(t) ~= "table" then
+    return what .. " takes a table"
+  end
+  for k in pairs(t) do
+    if not allowed[k] then
+      return ("%s: unknown field '%s'"):format(what, tostring(k))
+    end
+  end
+end
+
+function M.check_string(what, v)
+  if type(v) ~= "string" or v == "" then
+    return what .. " must be a non-empty string"
+  end
 end
 
 -- Splits "a=1&b=2" into an ordered list of {name, value}, decoded.

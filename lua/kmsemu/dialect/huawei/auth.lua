@@ -1,7 +1,7 @@
 -- SDK-HMAC-SHA256, the AK/SK signature of Huawei Cloud's API gateway
 -- (reference: huawei-kms.md section 4). Each SDK signs a different set of
 -- headers, so the canonical request is built from the SignedHeaders the
--- request names; the URI is re-encoded segment by segment and always ends
+-- request names; the URI is encoded segment by segment and always ends
 -- in "/"; the payload hash is of the raw body unless X-Sdk-Content-Sha256
 -- gives one.
 local core = require "kmsemu.core"
@@ -29,19 +29,16 @@ function M.parse(header)
   return { ak = f.Access, signed_headers = f.SignedHeaders, signature = f.Signature:lower() }
 end
 
--- The path arrives as sent; the SDKs encode each segment of the decoded
--- path (Python: quote(unquote(seg))), so decode before encoding again.
-local function unescape(seg)
-  return (seg:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
-
+-- The path arrives decoded, as civetweb gives it; the SDKs sign each
+-- segment of the decoded path encoded again (Python: quote(unquote(path))),
+-- so a "/" inside a segment (%2F) signs as a separator, as it does here.
 local function canonical_uri(path)
-  if not path:find("[^%w%-%._~/]") then -- nothing to decode or encode
+  if not path:find("[^%w%-%._~/]") then -- nothing to encode
     return path:sub(-1) == "/" and path or path .. "/"
   end
   local out = {}
   for seg in (path .. "/"):gmatch("([^/]*)/") do
-    out[#out + 1] = util.uri_encode(unescape(seg))
+    out[#out + 1] = util.uri_encode(seg)
   end
   local uri = table.concat(out, "/")
   if uri:sub(-1) ~= "/" then
@@ -92,8 +89,8 @@ end
 local hosts = {} -- util.host_signed's memo
 
 -- Returns the AK, or raises a neutral AUTH_* error whose detail is the
--- gateway's explanation.
-function M.verify(creds, req, now)
+-- gateway's explanation. parsed: the header as M.parse read it already.
+function M.verify(creds, req, now, parsed)
   local header = req.headers.authorization
   if not header or header == "" then
     if req.headers["x-auth-token"] then
@@ -101,7 +98,7 @@ function M.verify(creds, req, now)
     end
     errors.raise("AUTH_MISSING", "x-auth-token not found")
   end
-  local a = M.parse(header)
+  local a = parsed or M.parse(header)
   if not a then
     errors.raise("AUTH_MALFORMED", "verify authorization header fail")
   end

@@ -228,8 +228,8 @@ function M.info(code, detail)
   return entry[1], msg
 end
 
--- Returns status, body table for a raised error table and a request id.
--- e.message, from a fault, replaces the catalogue's message.
+-- Returns status, body table, code and message for a raised error table
+-- and a request id. e.message, from a fault, replaces the catalogue's.
 function M.render(e, request_id)
   local code = e.vendor and e.code or M.NEUTRAL[e.code]
   local status, msg = M.info(code, e.detail)
@@ -238,9 +238,9 @@ function M.render(e, request_id)
   end
   msg = e.message or DETAIL[e.code] or msg
   if is_gateway(code) then
-    return status, { error_msg = msg, error_code = code, request_id = request_id }
+    return status, { error_msg = msg, error_code = code, request_id = request_id }, code, msg
   end
-  return status, { error = { error_code = code, error_msg = msg } }
+  return status, { error = { error_code = code, error_msg = msg } }, code, msg
 end
 
 return M

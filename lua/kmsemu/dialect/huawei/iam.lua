@@ -98,14 +98,15 @@ local function account_projects(world)
 end
 
 -- The principal behind a KMS request for `project`, or a raised error.
-function M.authenticate(world, req, project, now)
+-- a: its Authorization header as auth.parse read it (nil: none, or not
+-- parsed).
+function M.authenticate(world, req, project, now, a)
   local token = req.headers["x-auth-token"]
   if (req.headers.authorization or "") == "" and token and token ~= "" then
     return check_token(world, token, project, now)
   end
-  local a = req.headers.authorization and auth.parse(req.headers.authorization)
   local pr = a and find(world, "ak", a.ak)
-  auth.verify(pr, req, util.wall()) -- the SDK signs with wall time
+  auth.verify(pr, req, util.wall(), a) -- the SDK signs with wall time
   if not account_projects(world)[project] then
     errors.raise("AUTH_SIGNATURE", "the project " .. project .. " is not in the account of AK " .. a.ak)
   end

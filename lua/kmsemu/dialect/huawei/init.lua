@@ -9,6 +9,7 @@ local core = require "kmsemu.core"
 local errors = require "kmsemu.errors"
 local util = require "kmsemu.util"
 local aliases = require "kmsemu.dialect.huawei.aliases"
+local auth = require "kmsemu.dialect.huawei.auth"
 local blob = require "kmsemu.dialect.huawei.blob"
 local context = require "kmsemu.dialect.huawei.context"
 local crypto = require "kmsemu.dialect.huawei.crypto"
@@ -19,7 +20,6 @@ local keys = require "kmsemu.dialect.huawei.keys"
 local params = require "kmsemu.dialect.huawei.params"
 local render = require "kmsemu.dialect.huawei.errors"
 local rotation = require "kmsemu.dialect.huawei.rotation"
-local shape = require "kmsemu.dialect.huawei.shape"
 local sign = require "kmsemu.dialect.huawei.sign"
 local tags = require "kmsemu.dialect.huawei.tags"
 local versions = require "kmsemu.dialect.huawei.versions"
@@ -29,7 +29,9 @@ local M = {}
 -- Every operation: its name (the path's action, or the SDK's name where
 -- the path has none), method, path under /v1.0/{project_id}/kms/ ({x}
 -- matches one segment), handler, and the success status when not 200.
--- `coverage` is what README's table says of it (spec/coverage_huawei_spec).
+-- `tail`: the last {x} takes the rest of the path, as a tag key with a "/"
+-- (%2F on the wire) reaches it decoded. `coverage` is what README's table
+-- says of it (spec/coverage_huawei_spec).
 local function route(op, method, path, run, extra)
   local r = { op = op, method = method, path = path, run = run, status = 200, coverage = "supported" }
   for k, v in pairs(extra or {}) do
@@ -94,7 +96,7 @@ M.ROUTES = {
   route("create-kms-tag", "POST", "{key_id}/tags", tags.create, { status = 204 }),
   route("batch-create-kms-tags", "POST", "{key_id}/tags/action", tags.batch, { status = 204 }),
   route("show-kms-tags", "GET", "{key_id}/tags", tags.show),
-  route("delete-tag", "DELETE", "{key_id}/tags/{tag}", tags.delete, { status = 204 }),
+  route("delete-tag", "DELETE", "{key_id}/tags/{tag}", tags.delete, { status = 204, tail = true }),
 }
 
 -- Outside /v1.0/{project_id}/kms/, without KMS credentials.
@@ -120,28 +122,29 @@ end
 
 -- Routes by method and segment count, in their order, each segment a
 -- literal or, in r.names, the name of its {x}: this runs on every request,
--- so nothing is parsed then but the request's own path.
-local by_shape = {}
+-- so nothing is parsed then but the request's own path. Tail routes are
+-- matched apart, by a pattern, after every other.
+local by_shape, tails = {}, {}
 for _, r in ipairs(M.ROUTES) do
   r.segments = segments(r.path)
   r.names = {}
+  local pattern = {}
   for i, seg in ipairs(r.segments) do
     r.names[i] = seg:match("^{(.+)}$") or false
+    pattern[i] = not r.names[i] and seg:gsub("%p", "%%%0") or (i == #r.segments and "(.+)" or "([^/]+)")
   end
-  local shape = r.method .. " " .. #r.segments
-  by_shape[shape] = by_shape[shape] or {}
-  table.insert(by_shape[shape], r)
+  if r.tail then
+    r.pattern = "^" .. table.concat(pattern, "/") .. "$"
+    tails[#tails + 1] = r
+  else
+    local shape = r.method .. " " .. #r.segments
+    by_shape[shape] = by_shape[shape] or {}
+    table.insert(by_shape[shape], r)
+  end
 end
 
-local function unescape(seg)
-  if not seg:find("%", 1, true) then
-    return seg
-  end
-  return (seg:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
-end
-
--- The route whose path matches `rest` by the segments, with its {x}
--- captures, the first in declaration order.
+-- The route whose path matches `rest`, with its {x} captures, the first in
+-- declaration order. Captures are the path as civetweb decoded it.
 local function scan(method, rest)
   local segs = segments(rest)
   for _, r in ipairs(by_shape[method .. " " .. #segs] or {}) do
@@ -149,13 +152,26 @@ local function scan(method, rest)
     for i, want in ipairs(r.segments) do
       local name = r.names[i]
       if name then
-        params[name] = unescape(segs[i])
+        params[name] = segs[i]
       elseif want ~= segs[i] then
         ok = false
         break
       end
     end
     if ok then
+      return r, params
+    end
+  end
+  for _, r in ipairs(tails) do
+    local caps = r.method == method and table.pack(rest:match(r.pattern))
+    if caps and caps[1] ~= nil then
+      local params, n = {}, 0
+      for i, name in ipairs(r.names) do
+        if name then
+          n = n + 1
+          params[name] = caps[n]
+        end
+      end
       return r, params
     end
   end
@@ -206,13 +222,82 @@ local function match(method, rest)
   return scan(method, rest)
 end
 
-local function body_of(req)
-  if req.method ~= "POST" and req.method ~= "DELETE" or (req.method == "DELETE" and req.body == "") then
-    return {}
+M.NAME = "huawei"
+
+-- The gateway answers every path: those it does not know with its 404.
+function M.claims()
+  return true
+end
+
+-- The gateway refuses a body over 12 MB before anything else; kmsemu's
+-- --max-body huawei=BYTES changes the figure. req.oversize: the core did
+-- not keep a body over its own --max-body.
+M.DEFAULT_MAX_BODY = 12 * 1024 * 1024
+M.MAX_BODY = M.DEFAULT_MAX_BODY
+
+local function too_big(req)
+  return req.oversize or #req.body > M.MAX_BODY
+end
+
+-- Operations that may name their key only through the ciphertext.
+local CIPHERTEXT_OPS = { ["decrypt-data"] = true, ["decrypt-datakey"] = true, ["re-encrypt"] = true }
+
+-- Reads a KMS request once: its project, route and path captures, its
+-- body decoded (nil and malformed = true when it is not a JSON object),
+-- its signature's fields. Raises nothing: handle() refuses what is wrong
+-- in the order the cloud checks it. Fills in the call's action, key (in
+-- the body, else in its ciphertext or the path) and caller (the AK).
+function M.parse(req, call)
+  local p = { query = req.query }
+  local header = req.headers.authorization
+  p.auth = header and auth.parse(header)
+  call.caller = p.auth and p.auth.ak
+  local project, rest = req.path:match("^/v1%.0/([^/]+)/kms/(.+)$")
+  if not project then
+    return p -- the version documents, IAM's token call, or the gateway's 404
   end
-  local b = util.decode_object(req.body)
-  if not b then
+  p.project = project
+  local r, params = match(req.method, rest)
+  if not r then
+    return p
+  end
+  p.route, p.params, call.action = r, params, r.op
+  if (req.method == "POST" or (req.method == "DELETE" and req.body ~= "")) and not too_big(req) then
+    p.body = util.decode_object(req.body)
+    p.malformed = p.body == nil
+  end
+  local b = p.body
+  local id = b and b.key_id
+  if type(id) ~= "string" then
+    id = params.key_id
+    if id == nil and b and CIPHERTEXT_OPS[r.op] then
+      id = blob.key_of(b.cipher_text)
+    end
+  end
+  call.key_id = id
+  return p
+end
+
+-- A body parameter (a JSON string field) or, without one, a query one.
+function M.param(p, name)
+  local v = p.body and p.body[name]
+  if type(v) == "string" then
+    return v
+  end
+  for _, kv in ipairs(util.parse_query(p.query)) do
+    if kv[1] == name then
+      return kv[2]
+    end
+  end
+end
+
+local function body_of(p)
+  if p.malformed then
     errors.raise("MALFORMED_BODY")
+  end
+  local b = p.body
+  if not b then
+    return {}
   end
   local seq = b.sequence
   if seq ~= nil and (type(seq) ~= "string" or #seq ~= 36) then
@@ -223,47 +308,49 @@ end
 
 -- The gateway answers an unknown path or method before it looks at the
 -- credentials; KMS validates the body after them.
-local function dispatch(world, req, state)
-  local project, rest = req.path:match("^/v1%.0/([^/]+)/kms/(.+)$")
-  local r, params = match(req.method, rest or "")
+local function dispatch(world, req, p)
+  local r = p.route
   if not r then
     errors.raise("UNKNOWN_ACTION")
   end
-  state.action, state.status = r.op, r.status
-  local principal = iam.authenticate(world, req, project, util.now())
+  local principal = iam.authenticate(world, req, p.project, util.now(), p.auth)
   if principal.grantee and not grants.GRANTEE_ACTIONS[r.op] then
     errors.vendor("KMS.0306")
   end
-  local ctx = context.new(world, project, principal, r.op)
-  return r.run(ctx, body_of(req), params, req.query)
+  local ctx = context.new(world, p.project, principal, r.op)
+  return r.run(ctx, body_of(p), p.params, req.query)
 end
 
 local function request_id()
   return core.hex(core.random(16))
 end
 
-local function answer(status, headers, body)
-  return { status = status, headers = headers, body = body and shape.encode(body) or "" }
+local function answer(status, headers, doc)
+  if doc == nil then
+    return { status = status, headers = headers, body = "" }
+  end
+  return { status = status, headers = headers, json = doc }
 end
 
-local function fail(e, headers, action)
+local function fail(e, headers, call)
   if not errors.is(e) then
-    io.stderr:write("kmsemu: huawei ", tostring(action), ": ", tostring(e), "\n")
+    io.stderr:write("kmsemu: huawei ", tostring(call.action), ": ", tostring(e), "\n")
     e = { code = "KMS.0101", vendor = true }
   end
-  local status, body = render.render(e, headers["X-Request-Id"])
-  return answer(status, headers, body)
+  local status, doc
+  status, doc, call.error, call.message = render.render(e, headers["X-Request-Id"])
+  return answer(status, headers, doc)
 end
 
 -- GET / and GET /{version}, and IAM's token call; nil for anything else.
-local function root(world, req, headers)
+local function root(world, req, headers, call)
   if req.method == "GET" and req.path == "/" then
     return answer(200, headers, versions.list(req))
   end
   local version = req.method == "GET" and req.path:match("^/(v[%d.]+)/?$")
   if version then
     local ok, out = pcall(versions.show, req, version)
-    return ok and answer(200, headers, out) or fail(out, headers, "show-version")
+    return ok and answer(200, headers, out) or fail(out, headers, call)
   end
   if req.method == "POST" and req.path == "/v3/auth/tokens" then
     local out = iam.issue(world, req)
@@ -274,15 +361,48 @@ local function root(world, req, headers)
   end
 end
 
--- The operation a request names, or nil; reads nothing else, changes
--- nothing (the router asks before faults run).
-function M.action_of(req)
-  local rest = req.path:match("^/v1%.0/[^/]+/kms/(.+)$")
-  local r = rest and match(req.method, rest)
-  return r and r.op
+local function new_headers()
+  return { ["Content-Type"] = "application/json", ["X-Request-Id"] = request_id() }
 end
 
-M.NAME = "huawei"
+-- A whole error response for a raised error table (an injected fault).
+function M.fail(e, call)
+  return fail(e, new_headers(), call)
+end
+
+function M.handle(world, req, p, call)
+  local headers = new_headers()
+  if too_big(req) then
+    return fail(errors.new("APIGW.0201", nil, true), headers, call)
+  end
+  local r = root(world, req, headers, call)
+  if r then
+    return r
+  end
+  local ok, out = pcall(dispatch, world, req, p)
+  if not ok then
+    return fail(out, headers, call)
+  end
+  if p.route.status == 204 then
+    return answer(204, headers, nil)
+  end
+  return answer(200, headers, out)
+end
+
+-- The code and message of an answer a hook changed: nested KMS errors
+-- and the gateway's flat ones alike.
+function M.error_of(res)
+  if res.status < 400 then
+    return nil
+  end
+  local doc = res.json or util.decode_object(res.body or "")
+  local e = doc and (type(doc.error) == "table" and doc.error or doc)
+  if not e then
+    return nil
+  end
+  local code, msg = e.error_code, e.error_msg
+  return type(code) == "string" and code or nil, type(msg) == "string" and msg or nil
+end
 
 local OPS, OP_NAMES = {}, {}
 for _, r in ipairs(M.ROUTES) do
@@ -312,36 +432,6 @@ end
 M.is_key_id = params.is_key_id
 M.KEY_ID_SHAPE = "8-4-4-4-12 lower-case letters and digits"
 
--- Operations that may name their key only through the ciphertext, and
--- those that name it in the path (the tag operations).
-local CIPHERTEXT_OPS = { ["decrypt-data"] = true, ["decrypt-datakey"] = true, ["re-encrypt"] = true }
-local PATH_KEY_OPS = {}
-for _, r in ipairs(M.ROUTES) do
-  PATH_KEY_OPS[r.op] = r.path:find("{key_id}", 1, true) ~= nil or nil
-end
-
--- The key a call names (key_id, in the body or the path, else the one its
--- ciphertext carries) and the AK its signature names.
-function M.describe(req, action)
-  local id = util.field(req, "key_id")
-  if id == nil and CIPHERTEXT_OPS[action] then
-    id = blob.key_of(util.field(req, "cipher_text"))
-  elseif id == nil and PATH_KEY_OPS[action] then
-    id = select(2, match(req.method, req.path:match("^/v1%.0/[^/]+/kms/(.+)$"))).key_id
-  end
-  local auth = req.headers.authorization
-  return id, auth and auth:match("Access=([^,%s]+)")
-end
-
--- The code and message of an error answer: nested KMS errors and the
--- gateway's flat ones alike.
-function M.error_of(res)
-  if res.status < 400 then
-    return nil
-  end
-  return util.json_string(res.body, "error_code"), util.json_string(res.body, "error_msg")
-end
-
 function M.error_info(code)
   return render.info(code)
 end
@@ -366,35 +456,12 @@ end
 
 M.default_deletion_date = keys.default_deletion_date
 
--- A whole error response for a raised error table (an injected fault).
-function M.fail(e, action)
-  return fail(e, { ["Content-Type"] = "application/json", ["X-Request-Id"] = request_id() }, action)
-end
+M.scenario = require "kmsemu.dialect.huawei.scenario"
+M.client = require "kmsemu.dialect.huawei.client"
 
--- The gateway refuses a body over 12 MB before anything else; kmsemu's
--- --max-body huawei=BYTES changes the figure. req.oversize: the core did
--- not keep a body over its own --max-body.
-M.DEFAULT_MAX_BODY = 12 * 1024 * 1024
-M.MAX_BODY = M.DEFAULT_MAX_BODY
-
-function M.handle(world, req)
-  local headers = { ["Content-Type"] = "application/json", ["X-Request-Id"] = request_id() }
-  if req.oversize or #req.body > M.MAX_BODY then
-    return fail(errors.new("APIGW.0201", nil, true), headers)
-  end
-  local r = root(world, req, headers)
-  if r then
-    return r
-  end
-  local state = {}
-  local ok, out = pcall(dispatch, world, req, state)
-  if not ok then
-    return fail(out, headers, state.action)
-  end
-  if state.status == 204 then
-    return answer(204, headers, nil)
-  end
-  return answer(200, headers, out)
+-- The start-up banner's line for credentials.huawei.
+function M.endpoint(c, url)
+  return ("  huawei   %s/v1.0/%s/kms/...  AK %s  SK %s"):format(url, c.project_id or "{project_id}", c.ak, c.sk)
 end
 
 return M

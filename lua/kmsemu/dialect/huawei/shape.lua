@@ -25,10 +25,8 @@ function M.ms(seconds)
 end
 
 -- Lists the models declare as arrays go through list(), so that an empty
--- one is [] (util.list).
-M.EMPTY = util.EMPTY
-M.list = util.list
-M.encode = util.encode_lists
+-- one is [] (util.array).
+M.list = util.array
 
 function M.key_info(key, ctx)
   return {

@@ -105,13 +105,14 @@ local hosts = {} -- util.host_signed's memo
 
 -- Checks the request against the credentials. `timestamp` is the value of
 -- X-TC-Timestamp (already known to be present), `now` the server's time.
--- Returns the SecretId, or raises a neutral AUTH_* error.
-function M.verify(creds, req, timestamp, now)
+-- Returns the SecretId, or raises a neutral AUTH_* error. parsed: the
+-- header as M.parse read it already.
+function M.verify(creds, req, timestamp, now, parsed)
   local header = req.headers.authorization
   if not header or header == "" then
     errors.raise("AUTH_MISSING")
   end
-  local a = M.parse(header)
+  local a = parsed or M.parse(header)
   if not a then
     errors.raise("AUTH_MALFORMED", "Authorization does not follow TC3-HMAC-SHA256")
   end

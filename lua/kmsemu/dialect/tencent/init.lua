@@ -8,7 +8,6 @@ local errors = require "kmsemu.errors"
 local util = require "kmsemu.util"
 local auth = require "kmsemu.dialect.tencent.auth"
 local blob = require "kmsemu.dialect.tencent.blob"
-local json = require "kmsemu.dialect.tencent.json"
 local keys = require "kmsemu.dialect.tencent.keys"
 local limits = require "kmsemu.dialect.tencent.limits"
 local P = require "kmsemu.dialect.tencent.params"
@@ -68,30 +67,25 @@ local function is_v1(req)
 end
 
 -- TC3: the action and common parameters in headers; the parameters a
--- JSON object (POST) or flattened pairs in the query (GET).
-local function tc3(creds, req, state)
-  state.action = header(req, "x-tc-action")
+-- JSON object (POST) or flattened pairs in the query (GET), as parse()
+-- read them.
+local function tc3(creds, req, p)
+  header(req, "x-tc-action")
   local timestamp = header(req, "x-tc-timestamp")
   local version = header(req, "x-tc-version")
-  auth.verify(creds, req, timestamp, util.wall())
-  local raw
-  if req.method == "GET" then
-    raw = P.unflatten(util.parse_query(req.query))
-  elseif req.body == "" then
-    raw = {}
-  else
-    raw = util.decode_object(req.body)
-    if not raw then
-      errors.raise("MALFORMED_BODY")
-    end
+  auth.verify(creds, req, timestamp, util.wall(), p.auth)
+  local raw = p.raw
+  if p.pairs then
+    raw = P.unflatten(p.pairs)
+  elseif not raw then
+    errors.raise("MALFORMED_BODY")
   end
   return version, req.headers["x-tc-region"], raw
 end
 
-local function legacy(creds, req, state)
-  local form = util.parse_query(req.method == "GET" and req.query or req.body)
-  local common, rest = v1.verify(creds, req, form, util.wall(), state)
-  return common.Version, common.Region, P.unflatten(rest)
+local function legacy(creds, req, p)
+  v1.verify(creds, req, p.pairs, p.common, util.wall())
+  return p.common.Version, p.common.Region, P.unflatten(p.rest)
 end
 
 -- Request size limits (API 3.0 call guide): 10 MB for a TC3 POST, 1 MB
@@ -101,34 +95,39 @@ M.DEFAULT_MAX_BODY = 10 * 1024 * 1024
 M.MAX_BODY = M.DEFAULT_MAX_BODY
 local V1_MAX_BODY, GET_MAX = 1024 * 1024, 32 * 1024
 
+-- The refusal of a request over its limit (code, message), or nil.
 -- req.oversize: the core did not keep a body over its own --max-body;
 -- that is over every limit here.
-local function check_size(req)
+local function oversized(req, legacy_style)
   local size = req.oversize and math.huge or #req.body
   if req.method == "GET" then
     size = math.max(size, #req.path + #req.query + 1)
     if size > math.min(GET_MAX, M.MAX_BODY) then
-      errors.vendor("RequestSizeLimitExceeded")
+      return "RequestSizeLimitExceeded"
     end
-  elseif is_v1(req) then
+  elseif legacy_style then
     if size > math.min(V1_MAX_BODY, M.MAX_BODY) then
-      errors.vendor("AuthFailure.SignatureFailure", nil, render.V1_TOO_LARGE)
+      return "AuthFailure.SignatureFailure", render.V1_TOO_LARGE
     end
   elseif size > M.MAX_BODY then
-    errors.vendor("RequestSizeLimitExceeded")
+    return "RequestSizeLimitExceeded"
   end
 end
 
-local function dispatch(world, req, state)
+local function dispatch(world, req, p, call)
   local creds = world.credentials.tencent
   if req.method ~= "POST" and req.method ~= "GET" then
     errors.vendor("UnsupportedProtocol")
   end
-  check_size(req)
-  local version, region, raw = (is_v1(req) and legacy or tc3)(creds, req, state)
-  local action = ACTIONS[state.action]
-  if M.NOT_EMULATED[state.action] then
-    errors.vendor("UnsupportedOperation", "kmsemu does not emulate " .. state.action .. ".")
+  local code, message = oversized(req, p.v1)
+  if code then
+    errors.vendor(code, nil, message)
+  end
+  local version, region, raw = (p.v1 and legacy or tc3)(creds, req, p)
+  local name = call.action
+  local action = ACTIONS[name]
+  if M.NOT_EMULATED[name] then
+    errors.vendor("UnsupportedOperation", "kmsemu does not emulate " .. name .. ".")
   elseif not action then
     errors.raise("UNKNOWN_ACTION")
   end
@@ -142,19 +141,20 @@ local function dispatch(world, req, state)
     uin = math.tointeger(tonumber(creds.uin or "")) or DEFAULT_UIN,
     cmk_limit = limits.cmk_limit(world),
   }
-  limits.admit(world, ctx, state.action)
+  limits.admit(world, ctx, name)
   return action.run(ctx, P.check(action.params, raw))
 end
 
 local HEADERS = { ["Content-Type"] = "application/json" }
 
 local function respond(body)
-  return { status = 200, headers = HEADERS, body = json.encode { Response = body } }
+  return { status = 200, headers = HEADERS, json = { Response = body } }
 end
 
 -- A whole error response for a raised error table (also an injected fault).
-function M.fail(e, action)
-  local code, message = render.render(action, e)
+function M.fail(e, call)
+  local code, message = render.render(call.action, e)
+  call.error, call.message = code, message
   return respond { Error = { Code = code, Message = message }, RequestId = util.uuid() }
 end
 
@@ -192,32 +192,6 @@ M.KEY_ID_SHAPE = "a UUID"
 
 local CIPHERTEXT_ACTIONS = { Decrypt = true, ReEncrypt = true }
 
--- The key a call names (KeyId, else the one its CiphertextBlob carries)
--- and the SecretId it is signed with.
-function M.describe(req, action)
-  local id = util.field(req, "KeyId", "KeyId")
-  if id == nil and CIPHERTEXT_ACTIONS[action] then
-    id = blob.key_of(util.field(req, "CiphertextBlob", "CiphertextBlob"))
-  end
-  local auth = req.headers.authorization
-  if not auth then
-    return id, util.field(req, "SecretId", "SecretId")
-  end
-  local at = auth:find("Credential=", 1, true)
-  return id, at and auth:match("^Credential=([^/,%s]+)", at)
-end
-
--- The code and message of an error answer (Response.Error).
-function M.error_of(res)
-  local body = res.body
-  local at = body:find('"Error":', 1, true)
-  local err = at and body:match('^"Error"%s*:%s*(%b{})', at)
-  if not err then
-    return nil
-  end
-  return util.json_string(err, "Code"), util.json_string(err, "Message")
-end
-
 -- Every error is HTTP 200.
 function M.error_info(code)
   local msg = render.CATALOG[code]
@@ -245,29 +219,95 @@ end
 
 M.default_deletion_date = keys.default_deletion_date
 
--- The action a request names (X-TC-Action, or a v1 Action parameter), or
--- nil; reads nothing else, changes nothing.
-function M.action_of(req)
-  if not is_v1(req) then
-    return req.headers["x-tc-action"]
-  end
-  local form = req.method == "GET" and req.query or req.body
-  local action = ("&" .. form):match("&Action=([^&]*)")
-  return action and util.uri_decode(action)
+-- API 3.0 lives at "/" alone: POST, or a GET naming its action.
+function M.claims(req)
+  return req.path == "/" and (req.method == "POST" or req.headers["x-tc-action"] ~= nil
+    or ("&" .. req.query):find("&Action=", 1, true) ~= nil)
 end
 
-function M.handle(world, req)
-  local state = {}
-  local ok, out = pcall(dispatch, world, req, state)
+-- The first of a request's pairs called `name`.
+local function pair(pairs_, name)
+  for _, kv in ipairs(pairs_) do
+    if kv[1] == name then
+      return kv[2]
+    end
+  end
+end
+
+-- Reads a request once: its style, the signature's fields, and its
+-- parameters as a decoded JSON object (raw; nil when the body is not one)
+-- or decoded pairs (a GET's query, a v1 form). Raises nothing: handle()
+-- refuses what is wrong in the order the gateway checks it. Fills in the
+-- call's action, key (KeyId, else the one inside CiphertextBlob) and
+-- caller (the SecretId).
+function M.parse(req, call)
+  local legacy_style = is_v1(req)
+  local p = { v1 = legacy_style }
+  local big = oversized(req, legacy_style) ~= nil
+  if legacy_style then
+    p.pairs = big and {} or util.parse_query(req.method == "GET" and req.query or req.body)
+    p.common, p.rest = v1.split(p.pairs)
+    call.action, call.caller = p.common.Action, p.common.SecretId
+  else
+    call.action = req.headers["x-tc-action"]
+    local header = req.headers.authorization
+    p.auth = header and auth.parse(header)
+    call.caller = p.auth and p.auth.secret_id
+    if req.method == "GET" then
+      p.pairs = big and {} or util.parse_query(req.query)
+    elseif req.body == "" then
+      p.raw = {}
+    elseif not big then
+      p.raw = util.decode_object(req.body)
+    end
+  end
+  local id = M.param(p, "KeyId")
+  if id == nil and CIPHERTEXT_ACTIONS[call.action] then
+    id = blob.key_of(M.param(p, "CiphertextBlob"))
+  end
+  call.key_id = id
+  return p
+end
+
+-- A top-level parameter's string value: a JSON string field, or a pair.
+function M.param(p, name)
+  if p.raw then
+    local v = p.raw[name]
+    return type(v) == "string" and v or nil
+  end
+  return p.pairs and pair(p.pairs, name)
+end
+
+function M.handle(world, req, p, call)
+  local ok, out = pcall(dispatch, world, req, p, call)
   if ok then
     out.RequestId = util.uuid()
     return respond(out)
   end
   if not errors.is(out) then
-    io.stderr:write("kmsemu: tencent ", tostring(state.action), ": ", tostring(out), "\n")
+    io.stderr:write("kmsemu: tencent ", tostring(call.action), ": ", tostring(out), "\n")
     out = { code = "InternalError", vendor = true }
   end
-  return M.fail(out, state.action)
+  return M.fail(out, call)
+end
+
+-- The code and message of an answer a hook changed (Response.Error).
+function M.error_of(res)
+  local doc = res.json or util.decode_object(res.body or "")
+  local r = doc and doc.Response
+  local e = type(r) == "table" and r.Error
+  if type(e) ~= "table" then
+    return nil
+  end
+  return type(e.Code) == "string" and e.Code or nil, type(e.Message) == "string" and e.Message or nil
+end
+
+M.scenario = require "kmsemu.dialect.tencent.scenario"
+M.client = require "kmsemu.dialect.tencent.client"
+
+-- The start-up banner's line for credentials.tencent.
+function M.endpoint(c, url)
+  return ("  tencent  %s/  region %s  SecretId %s  SecretKey %s"):format(url, c.region, c.secret_id, c.secret_key)
 end
 
 return M

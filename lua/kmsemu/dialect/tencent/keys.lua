@@ -3,9 +3,9 @@
 -- each refusal names the code the action documents.
 local errors = require "kmsemu.errors"
 local keystore = require "kmsemu.keystore"
+local util = require "kmsemu.util"
 local P = require "kmsemu.dialect.tencent.params"
 local cmk = require "kmsemu.dialect.tencent.cmk"
-local json = require "kmsemu.dialect.tencent.json"
 local metadata = require "kmsemu.dialect.tencent.metadata"
 local regions = require "kmsemu.dialect.tencent.regions"
 
@@ -134,7 +134,7 @@ local function describe_keys(ctx, p)
   for i, key in ipairs(batch(ctx, p.KeyIds)) do
     list[i] = metadata.of(ctx, key)
   end
-  return { KeyMetadatas = json.array(list) }
+  return { KeyMetadatas = util.array(list) }
 end
 
 -- Enabling and disabling. Each check returns the keystore transition a

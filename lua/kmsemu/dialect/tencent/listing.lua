@@ -2,9 +2,9 @@
 -- "Listing"). Both page like SQL: Offset skips, Limit (default 10, at
 -- most 200) caps.
 local errors = require "kmsemu.errors"
+local util = require "kmsemu.util"
 local P = require "kmsemu.dialect.tencent.params"
 local cmk = require "kmsemu.dialect.tencent.cmk"
-local json = require "kmsemu.dialect.tencent.json"
 local keys = require "kmsemu.dialect.tencent.keys"
 local metadata = require "kmsemu.dialect.tencent.metadata"
 
@@ -85,7 +85,7 @@ local function list_keys(ctx, p)
   for i, key in ipairs(page(found, p)) do
     ids[i] = { KeyId = key.id }
   end
-  return { Keys = json.array(ids), TotalCount = #found }
+  return { Keys = util.array(ids), TotalCount = #found }
 end
 
 local function state_filter(code)
@@ -173,7 +173,7 @@ local function list_key_detail(ctx, p)
   for i, key in ipairs(page(found, p)) do
     list[i] = metadata.of(ctx, key)
   end
-  return { KeyMetadatas = json.array(list), TotalCount = #found }
+  return { KeyMetadatas = util.array(list), TotalCount = #found }
 end
 
 M.ACTIONS = {

@@ -1,6 +1,6 @@
 -- Service and region information (section 13.6).
+local util = require "kmsemu.util"
 local cmk = require "kmsemu.dialect.tencent.cmk"
-local json = require "kmsemu.dialect.tencent.json"
 local limits = require "kmsemu.dialect.tencent.limits"
 local regions = require "kmsemu.dialect.tencent.regions"
 
@@ -14,14 +14,14 @@ local function get_service_status(ctx)
     ProExpireTime = 0, ProRenewFlag = 0, ProResourceId = "",
     ExclusiveVSMEnabled = false, ExclusiveHSMEnabled = false,
     SubscriptionInfo = "", CmkUserCount = cmk.quota_used(ctx), CmkLimit = ctx.cmk_limit,
-    ExclusiveHSMList = json.array {}, IsAllowedDataKeyHosted = false,
-    IsAllowedSync = false, SyncTaskList = json.array {},
+    ExclusiveHSMList = util.array {}, IsAllowedDataKeyHosted = false,
+    IsAllowedSync = false, SyncTaskList = util.array {},
     QpsLimit = limits.PER_SECOND.symmetric,
   }
 end
 
 local function get_regions()
-  return { Regions = json.array(regions.ALL) }
+  return { Regions = util.array(regions.ALL) }
 end
 
 local function info(usage, algorithm)

@@ -51,9 +51,9 @@ local function matches(creds, req, form, signature, hash)
   return false
 end
 
--- Checks a v1 request. form: its decoded pairs. Returns the common
--- parameters (a table) and the action's own pairs, or raises AUTH_*.
-function M.verify(creds, req, form, now, state)
+-- A v1 request's decoded pairs as its common parameters (a table, the
+-- last of a name winning) and the action's own pairs.
+function M.split(form)
   local common, rest = {}, {}
   for _, kv in ipairs(form) do
     if M.COMMON[kv[1]] then
@@ -62,7 +62,13 @@ function M.verify(creds, req, form, now, state)
       rest[#rest + 1] = kv
     end
   end
-  state.action = required(common, "Action")
+  return common, rest
+end
+
+-- Checks a v1 request: form, its decoded pairs, and common, as split()
+-- gave them. Raises AUTH_* (or MISSING_PARAMETER) when it does not hold.
+function M.verify(creds, req, form, common, now)
+  required(common, "Action")
   -- '+' in a Signature sent unencoded reads as a space.
   local signature = required(common, "Signature"):gsub(" ", "+")
   local secret_id = required(common, "SecretId")
@@ -78,7 +84,6 @@ function M.verify(creds, req, form, now, state)
   if not matches(creds, req, form, signature, hash) then
     errors.raise("AUTH_SIGNATURE")
   end
-  return common, rest
 end
 
 return M
