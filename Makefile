@@ -119,7 +119,10 @@ asan: deps
 	    UBSAN_OPTIONS=print_stacktrace=1 BUILD=$(BUILD) sh spec/run.sh
 
 # The benchmark: not part of make test. Needs wrk; builds the bare
-# civetweb ceiling and the start-up timer from spec/bench/.
+# civetweb ceiling and the start-up timer from spec/bench/, installs the
+# peers it measures kmsemu against (local-kms, moto) under $(BUILD)/bench.
+# BENCH_MODE=quiet or busy runs half of it; spec/bench/bench.lua lists the
+# other knobs.
 BENCH_TOOLS := $(BUILD)/bench/ceiling $(BUILD)/bench/ready
 
 $(BUILD)/bench/%: spec/bench/%.c | $(BUILD)/bench
@@ -129,6 +132,7 @@ $(BUILD)/bench/%: spec/bench/%.c | $(BUILD)/bench
 bench: deps
 	$(Q)command -v wrk >/dev/null || $(MAKE) --no-print-directory deps DEB_PKGS=wrk
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_TOOLS)
+	$(Q)BUILD=$(BUILD) bash spec/bench/peers.sh
 	$(Q)BUILD=$(BUILD) LUA_PATH='./lua/?.lua;./lua/?/init.lua;./spec/?.lua;;' \
 	    LUA_CPATH='$(BUILD)/lib/?.so;;' lua5.4 spec/bench/bench.lua
 
