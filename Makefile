@@ -13,7 +13,8 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror
 PKGS    := lua5.4 libcrypto libssl
-CPPFLAGS += -std=c11 -D_GNU_SOURCE -DKMS_SOURCE_DIR='"$(CURDIR)"' \
+# -ffile-prefix-map keeps the checkout's path out of the debug information.
+CPPFLAGS += -std=c11 -D_GNU_SOURCE -Isrc -ffile-prefix-map=$(CURDIR)=. \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS  := -lcivetweb -l:liblua5.4-cjson.a $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm -ldl
 
@@ -21,8 +22,9 @@ BUILD   := build
 BIN     := $(BUILD)/kmsemu
 MODULE  := $(BUILD)/lib/kmsemu/core.so
 TLS_COMPAT := $(BUILD)/lib/tls/libssl.so
-SRCS    := src/main.c src/http.c src/vm.c src/crypto.c src/lcore.c src/tls.c src/store.c
-OBJS    := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+VM_SRCS := src/vm.c src/vm_alloc.c src/vm_watch.c src/vm_run.c src/vm_conv.c
+SRCS    := src/main.c src/http.c $(VM_SRCS) src/crypto.c src/lcore.c src/tls.c src/store.c
+OBJS    := $(SRCS:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/lua_modules.o
 PIC_OBJS := $(BUILD)/obj/pic/crypto.o $(BUILD)/obj/pic/lcore.o $(BUILD)/obj/pic/store.o
 
 LISTEN   ?= 127.0.0.1:8080
@@ -40,19 +42,21 @@ ifeq ($(V),1)
 Q =
 endif
 
-# The Lua modules compiled ahead, debug information kept: kmsemu loads
-# them instead of the sources it would otherwise parse (two thirds of its
-# start-up), as long as each is at least as new as its source.
-LUA_MODS := $(shell find lua -name '*.lua')
-LUAC_OUT := $(LUA_MODS:lua/%.lua=$(BUILD)/luac/%.luac)
+# The Lua modules, compiled into the binary as bytecode (debug information
+# kept, paths relative to the checkout); --lua-dir loads sources instead.
+LUA_MODS := $(sort $(shell find lua -name '*.lua'))
+LUA_GEN  := $(BUILD)/gen/lua_modules.c
 
-all: $(BIN) $(MODULE) $(LUAC_OUT)
+all: $(BIN) $(MODULE)
 
-$(BUILD)/luac/%.luac: lua/%.lua
-	@mkdir -p $(dir $@)
-	$(Q)luac5.4 -o $@ $(CURDIR)/$<
+$(LUA_GEN): src/embed.lua $(LUA_MODS) $(shell find lua -type d)
+	@mkdir -p $(@D)
+	@echo "GEN  $@"
+	$(Q)lua5.4 src/embed.lua $(LUA_MODS) >$@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/vm.o: CPPFLAGS += -DKMS_BYTECODE_DIR='"$(abspath $(BUILD))/luac"'
+$(BUILD)/obj/lua_modules.o: $(LUA_GEN) src/vm_impl.h src/vm.h src/kmsemu.h | $(BUILD)/obj
+	@echo "CC   $<"
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 
 # The binary loads $(TLS_COMPAT) (see src/tls_compat.c) from next to itself.
 $(BIN): $(OBJS) $(TLS_COMPAT)
@@ -168,6 +172,11 @@ FUZZ_DIR     := $(BUILD)-fuzz
 FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                 -fno-sanitize-recover=undefined
 FUZZ_CORE    := $(FUZZ_DIR)/obj/crypto.o $(FUZZ_DIR)/obj/lcore.o $(FUZZ_DIR)/obj/store.o
+# The request target compiles vm_watch.c into itself (see fuzz_request.c).
+FUZZ_VM      := $(FUZZ_DIR)/obj/vm.o $(FUZZ_DIR)/obj/vm_alloc.o $(FUZZ_DIR)/obj/vm_run.o \
+                $(FUZZ_DIR)/obj/vm_conv.o $(FUZZ_DIR)/obj/lua_modules.o
+# The fuzz targets load spec/ helpers from the checkout they were built in.
+FUZZ_CPPFLAGS := $(CPPFLAGS) -DFUZZ_ROOT='"$(CURDIR)"'
 FUZZ_OPTS    := -timeout=30 -rss_limit_mb=2048 -print_final_stats=1
 
 $(FUZZ_DIR)/obj/%.o: src/%.c src/*.h
@@ -175,14 +184,20 @@ $(FUZZ_DIR)/obj/%.o: src/%.c src/*.h
 	@echo "CC   $< (fuzz)"
 	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(WARN) -c -o $@ $<
 
-$(FUZZ_DIR)/fuzz-request: spec/fuzz/fuzz_request.c spec/fuzz/fuzz.h src/vm.c $(FUZZ_CORE)
+$(FUZZ_DIR)/obj/lua_modules.o: $(LUA_GEN) src/vm_impl.h
+	@mkdir -p $(@D)
+	@echo "CC   $< (fuzz)"
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) $(WARN) -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz-request: spec/fuzz/fuzz_request.c spec/fuzz/fuzz.h src/vm_watch.c \
+                          $(FUZZ_VM) $(FUZZ_CORE)
 	@echo "LINK $@"
-	$(Q)$(FUZZ_CC) $(CPPFLAGS) -Isrc $(FUZZ_FLAGS) -fsanitize=fuzzer $(WARN) \
-	    -o $@ $< $(FUZZ_CORE) $(LDLIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $(WARN) \
+	    -o $@ $< $(FUZZ_VM) $(FUZZ_CORE) $(LDLIBS)
 
 $(FUZZ_DIR)/fuzz-%: spec/fuzz/fuzz_lua.c spec/fuzz/fuzz.h spec/fuzz/%.lua $(FUZZ_CORE)
 	@echo "LINK $@"
-	$(Q)$(FUZZ_CC) $(CPPFLAGS) -Isrc -DFUZZ_DRIVER='"$*"' $(FUZZ_FLAGS) \
+	$(Q)$(FUZZ_CC) $(FUZZ_CPPFLAGS) -DFUZZ_DRIVER='"$*"' $(FUZZ_FLAGS) \
 	    -fsanitize=fuzzer $(WARN) -o $@ $< $(FUZZ_CORE) $(LDLIBS)
 
 fuzz: deps

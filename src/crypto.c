@@ -68,10 +68,10 @@ static pthread_key_t thread_key;
 static int init_failed;
 static pthread_once_t init_control = PTHREAD_ONCE_INIT;
 
-/* A call to RAND_bytes costs ~7k instructions whatever its length (the
- * DRBG's locking and checks), and a request draws several small values (a
- * data key, an IV, a request id). Each thread draws RANDOM_POOL bytes at
- * once and hands them out, wiping each as it goes; larger requests go to
+/* A call to RAND_bytes costs the same whatever its length (the DRBG's
+ * locking and checks), and a request draws several small values (a data
+ * key, an IV, a request id). Each thread draws RANDOM_POOL bytes at once
+ * and hands them out, wiping each as it goes; larger requests go to
  * RAND_bytes directly. */
 #define RANDOM_POOL 4096
 
@@ -733,6 +733,23 @@ static const struct {
     {"sm2", "SM2", NULL, NULL},
 };
 
+/* The parameters of padding_specs[i] into params (4 entries). */
+static void padding_params(size_t i, OSSL_PARAM *params)
+{
+    OSSL_PARAM *p = params;
+
+    if (padding_specs[i].pad != NULL)
+        *p++ = OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_PAD_MODE,
+                                                (char *)padding_specs[i].pad, 0);
+    if (padding_specs[i].md != NULL) {
+        *p++ = OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_OAEP_DIGEST,
+                                                (char *)padding_specs[i].md, 0);
+        *p++ = OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_MGF1_DIGEST,
+                                                (char *)padding_specs[i].md, 0);
+    }
+    *p = OSSL_PARAM_construct_end();
+}
+
 static int pkey_crypt(int decrypt, const char *pem, size_t pemlen,
                       const char *padding, const void *in, size_t inlen,
                       unsigned char **out, size_t *outlen, const char **err)
@@ -745,6 +762,7 @@ static int pkey_crypt(int decrypt, const char *pem, size_t pemlen,
     EVP_PKEY *pkey = NULL;
     EVP_PKEY_CTX *ctx = NULL;
     unsigned char *buf = NULL;
+    OSSL_PARAM params[4];
     size_t i, cap = 0, n;
     int rc = -1;
 
@@ -755,19 +773,7 @@ static int pkey_crypt(int decrypt, const char *pem, size_t pemlen,
             break;
     if (i == COUNT(padding_specs))
         return fail(err, "unsupported padding");
-
-    OSSL_PARAM params[4], *p = params;
-    if (padding_specs[i].pad != NULL)
-        *p++ = OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_PAD_MODE,
-                                                (char *)padding_specs[i].pad, 0);
-    if (padding_specs[i].md != NULL) {
-        *p++ = OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_OAEP_DIGEST,
-                                                (char *)padding_specs[i].md, 0);
-        *p++ = OSSL_PARAM_construct_utf8_string(OSSL_ASYM_CIPHER_PARAM_MGF1_DIGEST,
-                                                (char *)padding_specs[i].md, 0);
-    }
-    *p = OSSL_PARAM_construct_end();
-
+    padding_params(i, params);
     if ((pkey = pkey_load(pem, pemlen, decrypt, err)) == NULL)
         goto done;
     if (!EVP_PKEY_is_a(pkey, padding_specs[i].keytype)) {
@@ -883,13 +889,28 @@ done:
     return rc;
 }
 
+/* A key pair of type from the parameters in bld, or NULL. The
+ * parameters come from secure BIGNUMs, and freeing them clears them. */
+static EVP_PKEY *pkey_fromdata(const char *type, OSSL_PARAM_BLD *bld)
+{
+    OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+    EVP_PKEY_CTX *ctx = NULL;
+    EVP_PKEY *pkey = NULL;
+
+    if (params != NULL
+        && (ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL)) != NULL
+        && EVP_PKEY_fromdata_init(ctx) > 0)
+        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_KEYPAIR, params);
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    return pkey;
+}
+
 static EVP_PKEY *derive_rsa(const char *kind, int bits,
                             const void *seed, size_t seedlen, const char **err)
 {
     BN_CTX *bnctx = BN_CTX_secure_new();
     OSSL_PARAM_BLD *bld = NULL;
-    OSSL_PARAM *params = NULL;
-    EVP_PKEY_CTX *ctx = NULL;
     EVP_PKEY *pkey = NULL;
     BIGNUM *p, *q, *n, *e, *d, *p1, *q1, *lcm, *dmp1, *dmq1, *iqmp;
 
@@ -932,17 +953,12 @@ static EVP_PKEY *derive_rsa(const char *kind, int bits,
         || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_EXPONENT1, dmp1)
         || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_EXPONENT2, dmq1)
         || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, iqmp)
-        || (params = OSSL_PARAM_BLD_to_param(bld)) == NULL
-        || (ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL
-        || EVP_PKEY_fromdata_init(ctx) <= 0
-        || EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_KEYPAIR, params) <= 0)
+        || (pkey = pkey_fromdata("RSA", bld)) == NULL)
         goto failed;
     goto done;
 failed:
     fail(err, "key derivation failed");
 done:
-    EVP_PKEY_CTX_free(ctx);
-    OSSL_PARAM_free(params);  /* built from secure BIGNUMs: cleared */
     OSSL_PARAM_BLD_free(bld);
     if (bnctx != NULL)
         BN_CTX_end(bnctx);
@@ -958,8 +974,6 @@ static EVP_PKEY *derive_ec(const char *kind, const char *type, int nid,
     BN_CTX *bnctx = BN_CTX_secure_new();
     EC_POINT *point = NULL;
     OSSL_PARAM_BLD *bld = NULL;
-    OSSL_PARAM *params = NULL;
-    EVP_PKEY_CTX *ctx = NULL;
     EVP_PKEY *pkey = NULL;
     BIGNUM *d, *range;
     size_t nbytes, publen;
@@ -991,18 +1005,13 @@ static EVP_PKEY *derive_ec(const char *kind, const char *type, int nid,
         || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d)
         || !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
                                              pub, publen)
-        || (params = OSSL_PARAM_BLD_to_param(bld)) == NULL
-        || (ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL)) == NULL
-        || EVP_PKEY_fromdata_init(ctx) <= 0
-        || EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_KEYPAIR, params) <= 0)
+        || (pkey = pkey_fromdata(type, bld)) == NULL)
         goto failed;
     goto done;
 failed:
     fail(err, "key derivation failed");
 done:
     OPENSSL_cleanse(buf, sizeof(buf));
-    EVP_PKEY_CTX_free(ctx);
-    OSSL_PARAM_free(params);
     OSSL_PARAM_BLD_free(bld);
     EC_POINT_free(point);
     if (bnctx != NULL)
@@ -1569,6 +1578,39 @@ done:
     return rc;
 }
 
+/* a || b || xG || yG || xA || yA of an SM2 key, each SM2_COORD bytes. */
+static int sm2_coords(EVP_PKEY *pkey, unsigned char *coords)
+{
+    EC_GROUP *group = EC_GROUP_new_by_curve_name_ex(NULL, NULL, NID_sm2);
+    BN_CTX *bnctx = BN_CTX_new();
+    BIGNUM *v[6] = {NULL};
+    int ok = 0;
+
+    if (group == NULL || bnctx == NULL)
+        goto done;
+    BN_CTX_start(bnctx);
+    for (size_t i = 0; i < 4; i++)
+        v[i] = BN_CTX_get(bnctx);
+    if (v[3] == NULL
+        || !EC_GROUP_get_curve(group, NULL, v[0], v[1], bnctx)
+        || !EC_POINT_get_affine_coordinates(group, EC_GROUP_get0_generator(group),
+                                            v[2], v[3], bnctx)
+        || !EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_X, &v[4])
+        || !EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &v[5]))
+        goto done;
+    ok = 1;
+    for (size_t i = 0; i < 6; i++)
+        ok &= BN_bn2binpad(v[i], coords + i * SM2_COORD, SM2_COORD) == SM2_COORD;
+done:
+    BN_free(v[4]);
+    BN_free(v[5]);
+    if (bnctx != NULL)
+        BN_CTX_end(bnctx);
+    BN_CTX_free(bnctx);
+    EC_GROUP_free(group);
+    return ok;
+}
+
 /* GB/T 32918.2 section 5.5: ENTL || ID || a || b || xG || yG || xA || yA. */
 int crypto_sm2_za(const char *pem, size_t pemlen, const void *msg,
                   size_t msglen, unsigned char *out, const char **err)
@@ -1576,10 +1618,7 @@ int crypto_sm2_za(const char *pem, size_t pemlen, const void *msg,
     static const unsigned char entl[2] = {0, 8 * (sizeof(SM2_DEFAULT_ID) - 1)};
     unsigned char coords[6 * SM2_COORD], z[CRYPTO_SM3_LEN];
     EVP_PKEY *pkey = NULL;
-    EC_GROUP *group = NULL;
-    BN_CTX *bnctx = NULL;
     EVP_MD_CTX *mctx = NULL;
-    BIGNUM *v[6] = {NULL}, *xa = NULL, *ya = NULL;
     int m = md_lookup("sm3", err), rc = -1;
 
     if (m < 0 || (pkey = pkey_load(pem, pemlen, 0, err)) == NULL)
@@ -1588,25 +1627,8 @@ int crypto_sm2_za(const char *pem, size_t pemlen, const void *msg,
         fail(err, "key does not support the algorithm");
         goto done;
     }
-    if ((group = EC_GROUP_new_by_curve_name_ex(NULL, NULL, NID_sm2)) == NULL
-        || (bnctx = BN_CTX_new()) == NULL)
-        goto failed;
-    BN_CTX_start(bnctx);
-    for (size_t i = 0; i < 4; i++)
-        v[i] = BN_CTX_get(bnctx);
-    if (v[3] == NULL
-        || !EC_GROUP_get_curve(group, NULL, v[0], v[1], bnctx)
-        || !EC_POINT_get_affine_coordinates(group, EC_GROUP_get0_generator(group),
-                                            v[2], v[3], bnctx)
-        || !EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_X, &xa)
-        || !EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &ya))
-        goto failed;
-    v[4] = xa;
-    v[5] = ya;
-    for (size_t i = 0; i < 6; i++)
-        if (BN_bn2binpad(v[i], coords + i * SM2_COORD, SM2_COORD) != SM2_COORD)
-            goto failed;
-    if ((mctx = EVP_MD_CTX_new()) == NULL
+    if (!sm2_coords(pkey, coords)
+        || (mctx = EVP_MD_CTX_new()) == NULL
         || !EVP_DigestInit_ex2(mctx, md_algs[m], NULL)
         || !EVP_DigestUpdate(mctx, entl, sizeof(entl))
         || !EVP_DigestUpdate(mctx, SM2_DEFAULT_ID, sizeof(SM2_DEFAULT_ID) - 1)
@@ -1615,20 +1637,13 @@ int crypto_sm2_za(const char *pem, size_t pemlen, const void *msg,
         || !EVP_DigestInit_ex2(mctx, md_algs[m], NULL)
         || !EVP_DigestUpdate(mctx, z, sizeof(z))
         || !EVP_DigestUpdate(mctx, nz(msg), msglen)
-        || !EVP_DigestFinal_ex(mctx, out, NULL))
-        goto failed;
+        || !EVP_DigestFinal_ex(mctx, out, NULL)) {
+        fail(err, "sm2 digest failed");
+        goto done;
+    }
     rc = 0;
-    goto done;
-failed:
-    fail(err, "sm2 digest failed");
 done:
     EVP_MD_CTX_free(mctx);
-    BN_free(xa);
-    BN_free(ya);
-    if (bnctx != NULL)
-        BN_CTX_end(bnctx);
-    BN_CTX_free(bnctx);
-    EC_GROUP_free(group);
     EVP_PKEY_free(pkey);
     return rc;
 }

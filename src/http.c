@@ -1,7 +1,8 @@
 /* http.c -- civetweb glue. Knows HTTP, not KMS: every request, whatever its
- * path, goes to the VM, and the VM's bytes go back in one write. One write
- * matters as much as TCP_NODELAY: a header write followed by a body write
- * meets the client's delayed ACK and costs ~40 ms per keep-alive request. */
+ * path, goes to the VM, and the answer goes back framed here, in one write:
+ * a head written apart from its body meets the client's delayed ACK and
+ * costs ~40 ms per keep-alive request. kmsemu's own errors are framed here
+ * too, as {"kmsemu_error": "..."}. */
 #include "http.h"
 
 #include <dirent.h>
@@ -139,22 +140,91 @@ http_keep_alive(const struct mg_request_info *ri)
     return 1;
 }
 
-/* Answers without the VM: only for what the VM must never see. */
-static int
-http_refuse(struct mg_connection *conn, int status, const char *reason,
-            const char *msg)
+static const char *
+http_reason(int status)
 {
-    char wire[512];
-    int body_len = (int)strlen(msg) + (int)strlen("{\"kmsemu_error\":\"\"}");
-    int n = snprintf(wire, sizeof(wire),
-                     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-                     "Content-Length: %d\r\nConnection: close\r\n\r\n"
-                     "{\"kmsemu_error\":\"%s\"}",
-                     status, reason, body_len, msg);
+    switch (status) {
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Unknown";
+    }
+}
 
-    if (n > 0 && (size_t)n < sizeof(wire))
-        mg_write(conn, wire, (size_t)n);
-    return status;
+/* The wire form of a response, grown as it is written. */
+struct http_buf {
+    char *p;
+    size_t len, cap;
+    int failed;
+};
+
+static void
+http_put(struct http_buf *b, const char *s, size_t n)
+{
+    size_t cap = b->cap ? b->cap : 1024;
+    char *p;
+
+    if (b->failed || n == 0)
+        return;
+    while (cap < b->len + n)
+        cap *= 2;
+    if (cap != b->cap) {
+        if ((p = realloc(b->p, cap)) == NULL) {
+            b->failed = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+/* One line of the head; a header too long to be real is dropped. */
+static void
+http_line(struct http_buf *b, const char *fmt, const char *x, const char *y)
+{
+    char line[1024];
+    int n = snprintf(line, sizeof(line), fmt, x, y);
+
+    if (n > 0 && (size_t)n < sizeof(line))
+        http_put(b, line, (size_t)n);
+}
+
+/* res as it goes on the wire: status line, headers, Content-Length,
+ * Connection, body; a raw response is its body alone. Returns where the
+ * body starts, the buffer in b. */
+static size_t
+http_frame(const struct kms_response *res, int keep_alive, struct http_buf *b)
+{
+    char status[16], length[32];
+    size_t head_len;
+    int i;
+
+    if (!res->raw) {
+        snprintf(status, sizeof(status), "%d", res->status);
+        snprintf(length, sizeof(length), "%zu", res->body_len);
+        http_line(b, "HTTP/1.1 %s %s\r\n", status, http_reason(res->status));
+        for (i = 0; i < res->num_headers; i++)
+            http_line(b, "%s: %s\r\n", res->headers[i].name, res->headers[i].value);
+        http_line(b, "Content-Length: %s\r\n%s\r\n", length,
+                  keep_alive ? "" : "Connection: close\r\n");
+    }
+    head_len = b->len;
+    http_put(b, res->body, res->body_len);
+    return head_len;
 }
 
 static void
@@ -166,28 +236,64 @@ http_sleep_ms(long ms)
         ;
 }
 
-/* Writes the response: at once, or in slow pieces when a fault asks for a
+/* Writes the bytes: at once, or in slow pieces when a fault asks for a
  * drip (a client gone meanwhile ends it). */
 static void
 http_send(struct http_server *srv, struct mg_connection *conn,
-          const struct kms_response *res)
+          const struct kms_response *res, const char *wire, size_t len)
 {
     size_t off = 0, n;
 
     if (res->drip_bytes == 0) {
-        mg_write(conn, res->wire, res->send_len);
+        mg_write(conn, wire, len);
         return;
     }
-    while (off < res->send_len && !srv->stopping) {
-        n = res->send_len - off;
-        if (n > res->drip_bytes)
-            n = res->drip_bytes;
-        if (mg_write(conn, res->wire + off, n) <= 0)
+    while (off < len && !srv->stopping) {
+        n = len - off < res->drip_bytes ? len - off : res->drip_bytes;
+        if (mg_write(conn, wire + off, n) <= 0)
             return;
         off += n;
-        if (off < res->send_len)
+        if (off < len)
             http_sleep_ms(res->drip_ms);
     }
+}
+
+/* Frames and sends res; a kmsemu error becomes its plain JSON answer. */
+static void
+http_answer(struct http_server *srv, struct mg_connection *conn,
+            struct kms_response *res, int keep_alive)
+{
+    static const struct kms_header json = {"Content-Type", "application/json"};
+    struct http_buf b = {0};
+    char body[512];
+    size_t head_len, len;
+    int n;
+
+    if (res->error != NULL) {
+        n = snprintf(body, sizeof(body), "{\"kmsemu_error\":\"%s\"}", res->error);
+        res->raw = 0;
+        res->headers = &json;
+        res->num_headers = 1;
+        res->body = body;
+        res->body_len = n > 0 && (size_t)n < sizeof(body) ? (size_t)n : 0;
+    }
+    head_len = http_frame(res, keep_alive, &b);
+    len = b.len;
+    if (res->body_limit >= 0 && head_len + (size_t)res->body_limit < len)
+        len = head_len + (size_t)res->body_limit;
+    if (!b.failed && len > 0)
+        http_send(srv, conn, res, b.p, len);
+    free(b.p);
+}
+
+/* Answers without the VM: only for what the VM must never see. */
+static int
+http_refuse(struct mg_connection *conn, int status, const char *msg)
+{
+    struct kms_response res = {.status = status, .error = msg, .body_limit = -1};
+
+    http_answer(mg_get_user_data(mg_get_context(conn)), conn, &res, 0);
+    return status;
 }
 
 static int
@@ -317,8 +423,7 @@ http_vm(struct http_server *srv, struct mg_connection *conn)
     vm = atomic_load_explicit(&srv->vm, memory_order_acquire);
     pthread_mutex_unlock(&srv->gate);
     if (vm == NULL)
-        http_refuse(conn, 503, "Service Unavailable",
-                    "the emulator failed to start");
+        http_refuse(conn, 503, "the emulator failed to start");
     pthread_mutex_lock(&srv->gate);
     srv->waiting--;
     pthread_cond_broadcast(&srv->ready);
@@ -326,62 +431,65 @@ http_vm(struct http_server *srv, struct mg_connection *conn)
     return vm;
 }
 
-static int
-http_handle(struct mg_connection *conn, void *cbdata)
+/* The request as vm takes it, pointing into civetweb's and into body. */
+static void
+http_request(const struct mg_request_info *ri, struct kms_header *headers,
+             const char *body, size_t body_len, struct kms_request *req)
 {
-    struct http_server *srv = cbdata;
-    struct vm *vm;
-    const struct mg_request_info *ri = mg_get_request_info(conn);
-    struct kms_header headers[MG_MAX_HEADERS];
-    struct kms_request req;
-    struct kms_response res = {0};
-    char *body;
-    size_t body_len;
-    int i, rc, drained;
-
-    if ((vm = http_vm(srv, conn)) == NULL)
-        return 503;
-    /* civetweb keeps the first MG_MAX_HEADERS fields and drops the rest
-     * without a word; a request that reaches the cap may have lost some. */
-    if (ri->num_headers > srv->max_headers ||
-        ri->num_headers >= MG_MAX_HEADERS)
-        return http_refuse(conn, 431, "Request Header Fields Too Large",
-                           "too many header fields (see --max-headers)");
-    rc = http_read_body(conn, ri->content_length, srv->max_body, &body,
-                        &body_len, &req.oversize, &drained);
-    if (rc != HTTP_BODY_OK)
-        return http_refuse(conn, 400, "Bad Request",
-                           "request body could not be read");
+    int i;
 
     for (i = 0; i < ri->num_headers; i++) {
         headers[i].name = ri->http_headers[i].name;
         headers[i].value = ri->http_headers[i].value;
     }
-    req.method = ri->request_method;
-    req.path = ri->local_uri_raw ? ri->local_uri_raw : ri->request_uri;
-    req.query = ri->query_string ? ri->query_string : "";
-    req.remote_addr = ri->remote_addr;
-    req.tls = ri->is_ssl;
-    req.headers = headers;
-    req.num_headers = ri->num_headers;
-    req.body = body ? body : "";
-    req.body_len = body_len;
-    req.keep_alive = drained && http_keep_alive(ri);
+    req->method = ri->request_method;
+    req->path = ri->local_uri_raw ? ri->local_uri_raw : ri->request_uri;
+    req->query = ri->query_string ? ri->query_string : "";
+    req->remote_addr = ri->remote_addr;
+    req->tls = ri->is_ssl;
+    req->headers = headers;
+    req->num_headers = ri->num_headers;
+    req->body = body ? body : "";
+    req->body_len = body_len;
+}
 
+static int
+http_handle(struct mg_connection *conn, void *cbdata)
+{
+    struct http_server *srv = cbdata;
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    struct kms_header headers[MG_MAX_HEADERS];
+    struct kms_request req;
+    struct kms_response res;
+    struct vm *vm;
+    char *body;
+    size_t body_len, oversize;
+    int drained;
+
+    if ((vm = http_vm(srv, conn)) == NULL)
+        return 503;
+    /* civetweb keeps the first MG_MAX_HEADERS fields and drops the rest
+     * without a word; a request that reaches the cap may have lost some. */
+    if (ri->num_headers > srv->max_headers || ri->num_headers >= MG_MAX_HEADERS)
+        return http_refuse(conn, 431, "too many header fields (see --max-headers)");
+    if (http_read_body(conn, ri->content_length, srv->max_body, &body,
+                       &body_len, &oversize, &drained) != HTTP_BODY_OK)
+        return http_refuse(conn, 400, "request body could not be read");
+    http_request(ri, headers, body, body_len, &req);
+    req.oversize = oversize;
+    req.keep_alive = drained && http_keep_alive(ri);
     vm_dispatch(vm, &req, &res);
     free(body);
     atomic_fetch_add_explicit(&srv->served, 1, memory_order_relaxed);
-
     if (res.delay_ms > 0)
         http_sleep_ms(res.delay_ms);
-    if (res.wire != NULL)
-        http_send(srv, conn, &res);
+    http_answer(srv, conn, &res, req.keep_alive);
     if (!drained && res.after == KMS_AFTER_KEEP)
         res.after = KMS_AFTER_CLOSE; /* the rest of the body is unread */
     if (res.after != KMS_AFTER_KEEP)
         http_disconnect(srv, conn, &res);
-    free(res.wire);
-    return res.status ? res.status : 500;
+    free(res.mem);
+    return res.status;
 }
 
 /* civetweb's own refusals, as the JSON the rest of kmsemu answers with
@@ -394,11 +502,10 @@ http_error(struct mg_connection *conn, int status, const char *msg)
 {
     (void)msg;
     if (status == 413 || status == 431)
-        http_refuse(conn, 431, "Request Header Fields Too Large",
+        http_refuse(conn, 431,
                     "request line and headers exceed --max-header-bytes");
     else if (status == 400)
-        http_refuse(conn, 400, "Bad Request",
-                    "malformed request head, or larger than "
+        http_refuse(conn, 400, "malformed request head, or larger than "
                     "--max-header-bytes, or not sent within "
                     "--request-timeout-ms");
     else
@@ -449,32 +556,44 @@ http_free(struct http_server *srv)
     free(srv);
 }
 
+/* Starts civetweb for srv. keep_alive_timeout_ms bounds an idle
+ * keep-alive connection and request_timeout_ms a request in progress:
+ * together they free a worker from a client that sends slowly or not at
+ * all. The "s" suffix makes the port TLS-only, so plain HTTP to it fails
+ * the handshake instead of being served in the clear. */
+static struct mg_context *
+http_civetweb(struct http_server *srv, const struct http_config *cfg,
+              char *err, size_t errlen)
+{
+    char threads[16], timeout[24], queue[16], header_bytes[24], ports[200];
+    const char *options[] = {
+        "listening_ports", ports, "num_threads", threads,
+        "connection_queue", queue, "max_request_size", header_bytes,
+        "tcp_nodelay", "1", "enable_keep_alive", "yes",
+        "keep_alive_timeout_ms", "60000", "request_timeout_ms", timeout,
+        NULL, NULL,
+    };
+    struct mg_callbacks callbacks = {.log_message = http_log,
+                                     .http_error = http_error};
+    struct mg_init_data init = {.callbacks = &callbacks, .user_data = srv,
+                                .configuration_options = options};
+    struct mg_error_data error = {.text = err, .text_buffer_size = errlen};
+
+    snprintf(ports, sizeof(ports), "%s%s", cfg->listen, cfg->tls ? "s" : "");
+    snprintf(threads, sizeof(threads), "%d", cfg->threads);
+    snprintf(queue, sizeof(queue), "%d", cfg->queue);
+    snprintf(header_bytes, sizeof(header_bytes), "%ld", cfg->max_header_bytes);
+    snprintf(timeout, sizeof(timeout), "%ld", cfg->request_timeout_ms);
+    if (cfg->tls != NULL)
+        callbacks.init_ssl = http_init_tls;
+    return mg_start2(&init, &error);
+}
+
 struct http_server *
 http_start(const struct http_config *cfg, char *err, size_t errlen)
 {
-    struct mg_callbacks callbacks;
-    struct mg_init_data init;
-    struct mg_error_data error;
     struct http_server *srv;
-    char threads[16], timeout[24], queue[16], header_bytes[24], ports[200];
-    /* keep_alive_timeout_ms bounds an idle keep-alive connection and
-     * request_timeout_ms a request in progress: together they free a
-     * worker from a client that sends slowly or not at all. */
-    const char *options[] = {
-        "listening_ports", ports,
-        "num_threads", threads,
-        "connection_queue", queue,
-        "max_request_size", header_bytes,
-        "tcp_nodelay", "1",
-        "enable_keep_alive", "yes",
-        "keep_alive_timeout_ms", "60000",
-        "request_timeout_ms", timeout,
-        NULL, NULL,
-    };
 
-    /* The "s" suffix makes the port TLS-only: plain HTTP to it fails the
-     * handshake instead of being served in the clear. */
-    snprintf(ports, sizeof(ports), "%s%s", cfg->listen, cfg->tls ? "s" : "");
     if (cfg->tls != NULL && mg_check_feature(MG_FEATURES_TLS) == 0) {
         snprintf(err, errlen, "this civetweb was built without TLS");
         return NULL;
@@ -488,27 +607,8 @@ http_start(const struct http_config *cfg, char *err, size_t errlen)
     srv->max_body = cfg->max_body;
     srv->max_headers = cfg->max_headers;
     srv->tls = cfg->tls;
-    snprintf(threads, sizeof(threads), "%d", cfg->threads);
-    snprintf(queue, sizeof(queue), "%d", cfg->queue);
-    snprintf(header_bytes, sizeof(header_bytes), "%ld", cfg->max_header_bytes);
-    snprintf(timeout, sizeof(timeout), "%ld", cfg->request_timeout_ms);
-
-    memset(&callbacks, 0, sizeof(callbacks));
-    callbacks.log_message = http_log;
-    callbacks.http_error = http_error;
-    if (cfg->tls != NULL)
-        callbacks.init_ssl = http_init_tls;
-    memset(&init, 0, sizeof(init));
-    init.callbacks = &callbacks;
-    init.user_data = srv;
-    init.configuration_options = options;
-    memset(&error, 0, sizeof(error));
-    error.text = err;
-    error.text_buffer_size = errlen;
-
     mg_init_library(cfg->tls != NULL ? MG_FEATURES_TLS : 0);
-    srv->ctx = mg_start2(&init, &error);
-    if (srv->ctx == NULL) {
+    if ((srv->ctx = http_civetweb(srv, cfg, err, errlen)) == NULL) {
         if (err[0] == '\0')
             snprintf(err, errlen, "cannot listen on %s", cfg->listen);
         mg_exit_library();

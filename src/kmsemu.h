@@ -1,19 +1,14 @@
 /* kmsemu.h -- types and limits shared by the C core.
  *
  * The core moves bytes between civetweb, OpenSSL and one Lua state. It knows
- * nothing of either cloud's dialect: a request goes to Lua as a table and a
- * response comes back as one buffer of bytes to write and an optional delay
- * that C carries out after the Lua lock is released. */
+ * nothing of either cloud's dialect: a request goes to Lua as a table, the
+ * answer comes back as a table whose parts vm copies out and http frames. */
 #ifndef KMS_KMSEMU_H
 #define KMS_KMSEMU_H
 
 #include <stddef.h>
 
 #define KMS_VERSION "0.1.0"
-
-#ifndef KMS_SOURCE_DIR /* set by the Makefile to the checkout's path */
-#define KMS_SOURCE_DIR "."
-#endif
 
 #define KMS_DEFAULT_LISTEN "127.0.0.1:8080"
 #define KMS_DEFAULT_THREADS 64
@@ -26,28 +21,22 @@
 #define KMS_DEFAULT_HEADER_BYTES 16384
 #define KMS_DEFAULT_MAX_HEADERS 63 /* civetweb keeps at most 64 */
 #define KMS_DEFAULT_REQUEST_TIMEOUT_MS 30000
-/* The Lua heap's default ceiling (--lua-heap-mb). One C call
- * (string.rep, a concatenation) can allocate more than the time budget
- * would ever see; past the ceiling Lua raises "not enough memory" inside
- * the request instead. The emulator's own state (keys, a bounded
- * journal) stays far below it: ~1.1 KB a key. */
+/* One C call (string.rep, a concatenation) can allocate more than the time
+ * budget would ever see; past this ceiling Lua raises "not enough memory"
+ * inside the request instead. The emulator's own state stays far below. */
 #define KMS_DEFAULT_LUA_HEAP_MB 512
 
-/* Registry field (milliseconds, a number) where the Lua binding records
- * time spent in slow cryptography, key generation above all (RSA-4096
- * takes seconds). The per-request budget exists to stop runaway scripts,
- * so vm.c gives that time back before it declares a budget spent. */
+/* Registry field (milliseconds) where the binding records time spent in
+ * slow key generation, which vm gives back before it declares a request's
+ * budget spent: the budget is there to stop runaway scripts. */
 #define KMS_BUDGET_CREDIT "kmsemu.budget_credit_ms"
 
-/* Work the Lua binding hands to the host to run outside the Lua lock: key
- * generation, which takes seconds for RSA-4096 and would stall every other
- * request. The host runs each request in a coroutine and names it in this
- * registry field; called from that coroutine, the binding yields it with
- * one light userdata pointing at a struct kms_offload. The host releases
- * the lock, calls run(), which must not touch Lua, takes the lock again
- * and resumes the coroutine, whose continuation reads the job's results.
- * Called anywhere else (busted, start-up), the binding does the work
- * inline. */
+/* Key generation takes seconds for RSA-4096 and must not stall every other
+ * request. vm runs each request in a coroutine named in this registry
+ * field; called from it, the binding yields a light userdata pointing at a
+ * struct kms_offload. vm releases the Lua lock, calls run() (which must not
+ * touch Lua), takes the lock again and resumes the coroutine. Called
+ * anywhere else (busted, start-up), the binding does the work inline. */
 #define KMS_OFFLOAD_THREAD "kmsemu.offload_thread"
 
 struct kms_offload {
@@ -60,8 +49,8 @@ struct kms_header {
     const char *value;
 };
 
-/* What the HTTP layer hands to the VM. Every pointer is owned by the caller
- * and valid for the duration of vm_dispatch(). */
+/* What http hands to vm. Every pointer is owned by the caller and valid
+ * for the duration of vm_dispatch(). */
 struct kms_request {
     const char *method;
     const char *path;  /* URL-decoded path, as civetweb gives it */
@@ -79,9 +68,8 @@ struct kms_request {
     int keep_alive; /* the response says "Connection: close" when 0 */
 };
 
-/* What becomes of the connection once a response has been sent. The
- * fault-injection side of the VM asks for these; the HTTP layer carries
- * them out, since only it holds the socket. */
+/* What becomes of the connection once a response has been sent; only
+ * http holds the socket, so it carries these out. */
 enum kms_after {
     KMS_AFTER_KEEP,  /* the usual: keep-alive or close as HTTP says */
     KMS_AFTER_CLOSE, /* FIN: the client reads end of stream */
@@ -89,19 +77,24 @@ enum kms_after {
     KMS_AFTER_HANG   /* send nothing more and wait for the client to leave */
 };
 
-/* What the VM hands back. `wire` is the complete HTTP response (status line,
- * headers, body), built once so that it goes out in a single write; it is
- * malloc'd and freed by the HTTP layer. */
+/* What vm hands back, copied out of the Lua state so that http frames
+ * and sends it after the Lua lock is released. `mem` (free() it) holds
+ * the headers and every string they and body point to. */
 struct kms_response {
     int status;
-    char *wire;
-    size_t wire_len;
-    long delay_ms;    /* slept by the HTTP layer, outside the Lua lock */
-    size_t send_len;  /* bytes of wire to send: wire_len unless cut short */
+    const char *error; /* kmsemu's own failure: http answers it plainly */
+    int raw;           /* send the body alone, without HTTP framing */
+    const struct kms_header *headers;
+    int num_headers;
+    const char *body;
+    size_t body_len;
+    void *mem;
+    long delay_ms;     /* slept by http before it writes */
+    long body_limit;   /* bytes of the body to send, -1 for all */
     size_t drip_bytes; /* 0: one write; else pieces of this many bytes, */
-    long drip_ms;     /* ... drip_ms apart */
+    long drip_ms;      /* ... drip_ms apart */
     enum kms_after after;
-    long hang_ms;     /* longest wait of KMS_AFTER_HANG */
+    long hang_ms;      /* longest wait of KMS_AFTER_HANG */
 };
 
 #endif /* KMS_KMSEMU_H */

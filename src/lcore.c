@@ -74,8 +74,7 @@ static int lcore_random(lua_State *L)
 }
 
 /* kmsemu.core.uuid(): a random version 4 UUID in lower-case hex, the
- * shape of request ids and key ids. One per request: building it in Lua
- * from hex and substrings was 3 % of a GenerateDataKey's Lua time. */
+ * shape of request ids and key ids; one per request, cheaper here. */
 static int lcore_uuid(lua_State *L)
 {
     static const char hex[] = "0123456789abcdef";
@@ -202,10 +201,8 @@ static int lcore_unb64(lua_State *L)
     return 1;
 }
 
-/* The first occurrence of old in [p, end), or NULL. memchr for its first
- * byte, then a compare: glibc's memmem sets up a search on every call,
- * and the ~90 calls for one 4 KiB ciphertext's JSON cost 4 us of the 5
- * that replace() took. */
+/* The first occurrence of old in [p, end), or NULL: memchr for its first
+ * byte, then a compare, as glibc's memmem sets up a search on every call. */
 static const char *
 lcore_find(const char *p, const char *end, const char *old, size_t oldlen)
 {
@@ -219,9 +216,8 @@ lcore_find(const char *p, const char *end, const char *old, size_t oldlen)
 }
 
 /* kmsemu.core.replace(s, old, new): every occurrence of the plain string
- * old replaced, left to right. The JSON of a 4 KiB ciphertext has some 90
- * escaped slashes to undo; a Lua loop of find and sub spent 50 us on
- * them, more than the rest of the request. */
+ * old replaced, left to right: the JSON encoder's escaped slashes, which
+ * a Lua loop of find and sub undid slower than the rest of the request. */
 static int lcore_replace(lua_State *L)
 {
     size_t len, oldlen, newlen;

@@ -1,5 +1,6 @@
 /* fuzz.h -- what the libFuzzer targets share: a Lua state that loads the
- * project's modules from the checkout (kmsemu.core and cjson linked in),
+ * project's modules from the checkout FUZZ_ROOT (kmsemu.core and cjson
+ * linked in),
  * with a heap cap and an instruction budget so that a fuzzed input can
  * neither exhaust memory nor loop forever without that being reported as
  * what it is. Built only by `make fuzz`. */
@@ -117,8 +118,8 @@ fuzz_state(const char *module)
     luaL_setfuncs(L, fuzz_modules, 0);
     lua_pop(L, 1);
     lua_getglobal(L, "package");
-    lua_pushstring(L, KMS_SOURCE_DIR "/lua/?.lua;" KMS_SOURCE_DIR "/lua/?/init.lua;"
-                      KMS_SOURCE_DIR "/spec/?.lua");
+    lua_pushstring(L, FUZZ_ROOT "/lua/?.lua;" FUZZ_ROOT "/lua/?/init.lua;"
+                      FUZZ_ROOT "/spec/?.lua");
     lua_setfield(L, -2, "path");
     lua_pop(L, 1);
     lua_getglobal(L, "require");

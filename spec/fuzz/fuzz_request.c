@@ -1,6 +1,6 @@
 /* fuzz_request.c -- the request path without sockets: bytes become a
- * request that vm_dispatch runs against scenarios/default.lua, as
- * civetweb's glue would hand it over.
+ * request that vm_dispatch runs against scenarios/default.lua and the
+ * Lua modules compiled in, as civetweb's glue would hand it over.
  *
  * Input: one mode byte, then "METHOD TARGET\n", header lines
  * "name: value\n", an empty line, and the body. The mode byte chooses:
@@ -21,9 +21,9 @@
 
 #include "fuzz.h"
 
-/* vm.c is compiled into this file so that the hook it sets and clears for
- * the time budget (its watchdog sets one once a deadline passes; the end
- * of each call clears it) goes through a wrapper. The wrapper keeps line
+/* vm_watch.c is compiled into this file so that the hook it sets and
+ * clears for the time budget (its watchdog sets one once a deadline
+ * passes; the end of each call clears it) goes through a wrapper. The wrapper keeps line
  * events on at all times, which give the fuzzer the Lua side's coverage
  * (fuzz.h), and hands count events to vm.c's own hook unchanged. New
  * coroutines inherit the line hook from the main state. */
@@ -49,7 +49,7 @@ fuzz_sethook(lua_State *L, lua_Hook f, int mask, int count)
 }
 
 #define lua_sethook fuzz_sethook
-#include "vm.c"
+#include "vm_watch.c"
 #undef lua_sethook
 
 #define FUZZ_MAX_HEADERS 64
@@ -63,8 +63,7 @@ int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     struct vm_config cfg = {
-        .lua_dir = KMS_SOURCE_DIR "/lua",
-        .scenario = KMS_SOURCE_DIR "/scenarios/default.lua",
+        .scenario = FUZZ_ROOT "/scenarios/default.lua",
         .script_ms = KMS_DEFAULT_SCRIPT_MS,
     };
     char err[512];
@@ -86,11 +85,11 @@ fuzz_dispatch(const struct kms_request *req)
     struct kms_response res = {0};
 
     vm_dispatch(fuzz_vm, req, &res);
-    if (res.wire == NULL || res.wire_len < 12 || res.status < 100) {
+    if (res.status < 100 || (res.error == NULL && res.body == NULL)) {
         fprintf(stderr, "fuzz: no response\n");
         abort();
     }
-    free(res.wire);
+    free(res.mem);
 }
 
 static void
