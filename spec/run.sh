@@ -6,10 +6,13 @@
 #                      the shared cases (spec/sdk/cases.json) among them;
 #   python, go, java:  the shared cases through each language's official
 #                      typed SDKs (spec/sdk/<lang>/run.sh);
+#   clients:           each test-framework helper's own tests (pytest,
+#                      go test, JUnit, node --test; clients/<lang>/run.sh);
 #   README:            every SDK snippet run against the binary, the tccli
 #                      demo, and the operation x language matrix checked.
-# SDK_LANGS picks the typed-SDK languages (default: python go java). A
-# runner that dies before reporting counts as one failure.
+# SDK_LANGS picks the typed-SDK languages (default: python go java), and
+# the helpers with them (Node's always). A runner that dies before
+# reporting counts as one failure.
 set -u
 cd "$(dirname "$0")/.."
 # BUILD names the build directory; KMSEMU_BIN, when set, the binary the
@@ -55,6 +58,16 @@ for lang in $langs; do
     [ "$rc" -eq 0 ] || tail -60 "$out/sdk-$lang.log"
     # shellcheck disable=SC2046
     count "$lang" $(python3 spec/sdk/readme.py tally "$lang") $rc
+done
+
+# Each helper's run.sh ends with "N passed, M failed".
+for lang in $langs node; do
+    HOME="$PWD/$out" bash "clients/$lang/run.sh" >"$out/client-$lang.log" 2>&1
+    rc=$?
+    [ "$rc" -eq 0 ] || tail -60 "$out/client-$lang.log"
+    # shellcheck disable=SC2046
+    count "client-$lang" $(tail -1 "$out/client-$lang.log" |
+        sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' | grep . || echo 0 0) $rc
 done
 
 SDK_LANGS="$langs node" python3 spec/sdk/readme.py snippets >"$out/snippets.log" 2>&1
