@@ -347,4 +347,15 @@ function M.parse_query(q)
   return list
 end
 
+
+-- A table's keys, sorted.
+function M.sorted_keys(t)
+  local out = {}
+  for k in pairs(t) do
+    out[#out + 1] = k
+  end
+  table.sort(out)
+  return out
+end
+
 return M

@@ -436,11 +436,7 @@ function M.error_info(code)
   return render.info(code)
 end
 
-local CODES = {}
-for code in pairs(render.CATALOG) do
-  CODES[#CODES + 1] = code
-end
-table.sort(CODES)
+local CODES = util.sorted_keys(render.CATALOG)
 
 function M.error_codes()
   return CODES
