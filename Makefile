@@ -3,7 +3,7 @@
 #   make run    install what is missing, build, serve scenarios/default.lua
 #   make test   install what is missing, build, run every spec (Lua, and the
 #               official SDKs of Python, Go, Java and Node)
-#   make matrix rewrite README's SDK matrix from the last make test
+#   make matrix rewrite docs/sdk.md's SDK matrix from the last make test
 #   make asan / bench / soak / memcheck   the longer checks (see below)
 #   make fuzz   build the libFuzzer targets, run each FUZZ_SECONDS (600)
 #   make deps   apt-get install the Debian packages that are not there yet
@@ -104,7 +104,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh spec/run.sh
 
-# README's operation x language matrix, from the results of the last make test.
+# docs/sdk.md's operation x language matrix, from the results of the last make test.
 matrix:
 	$(Q)python3 spec/sdk/readme.py matrix write
 

@@ -8,8 +8,9 @@
 #                      typed SDKs (spec/sdk/<lang>/run.sh);
 #   clients:           each test-framework helper's own tests (pytest,
 #                      go test, JUnit, node --test; clients/<lang>/run.sh);
-#   README:            every SDK snippet run against the binary, the tccli
-#                      demo, and the operation x language matrix checked.
+#   snippets:          every SDK snippet of README and docs/sdk.md run
+#                      against the binary, the tccli demo, and the
+#                      operation x language matrix checked.
 # SDK_LANGS picks the typed-SDK languages (default: python go java), and
 # the helpers with them (Node's always). A runner that dies before
 # reporting counts as one failure.

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""README's SDK parts, kept honest by make test.
+"""The SDK parts of README.md and docs/sdk.md, kept honest by make test.
 
   readme.py tally LANG           "P F": cases passed and failed in LANG's results
-  readme.py snippets             run every README snippet against a fresh kmsemu
-  readme.py matrix check|write   compare README's operation x language matrix with
-                                 the results of the last run, or rewrite it
+  readme.py snippets             run every snippet of both files against a fresh kmsemu
+  readme.py matrix check|write   compare docs/sdk.md's operation x language matrix
+                                 with the results of the last run, or rewrite it
 
 Results are the files the runners write ($KMSEMU_SDK_RESULTS, default
 build/spec/sdk-results/<lang>.json; their shape is in spec/sdk/CASES.md).
@@ -52,9 +52,13 @@ def tally(lang):
     print(passed, len(cases) - passed)
 
 
-def readme():
-    with open(os.path.join(ROOT, "README.md")) as f:
+def readme(name="README.md"):
+    with open(os.path.join(ROOT, name)) as f:
         return f.read()
+
+
+SNIPPET_FILES = ["README.md", "docs/sdk.md"]
+MATRIX_FILE = "docs/sdk.md"
 
 
 def start_kmsemu():
@@ -87,12 +91,12 @@ def run_snippet(lang, cloud, code, port, scratch):
 
 
 def snippets():
-    found = SNIPPET_RE.findall(readme())
+    found = [s for name in SNIPPET_FILES for s in SNIPPET_RE.findall(readme(name))]
     langs = os.environ.get("SDK_LANGS", " ".join(LANGS)).split()
     want = {(lang, cloud) for lang in langs for cloud in SNIPPET_OUTPUT}
     passed = failed = 0
     for pair in sorted(want - {(l, c) for l, c, _ in found}):
-        print("not ok - README has no snippet for %s/%s" % pair)
+        print("not ok - no snippet for %s/%s in %s" % (pair + (" or ".join(SNIPPET_FILES),)))
         failed += 1
     proc, port = start_kmsemu()
     try:
@@ -102,7 +106,7 @@ def snippets():
             scratch = tempfile.mkdtemp(prefix="snippet-", dir=os.path.join(ROOT, "build"))
             problem = run_snippet(lang, cloud, code, port, scratch)
             shutil.rmtree(scratch, ignore_errors=True)
-            print(("ok" if problem is None else "not ok") + f" - README snippet {lang}/{cloud}")
+            print(("ok" if problem is None else "not ok") + f" - snippet {lang}/{cloud}")
             if problem:
                 print("  " + problem.replace("\n", "\n  "))
             passed += problem is None
@@ -190,19 +194,19 @@ def check_coverage():
 
 
 def matrix(mode):
-    text = readme()
+    text = readme(MATRIX_FILE)
     m = MATRIX_RE.search(text)
     if not m:
-        raise SystemExit("README has no <!-- sdk-matrix --> section")
+        raise SystemExit(MATRIX_FILE + " has no <!-- sdk-matrix --> section")
     table = matrix_table()
     if mode == "write":
-        with open(os.path.join(ROOT, "README.md"), "w") as f:
+        with open(os.path.join(ROOT, MATRIX_FILE), "w") as f:
             f.write(text[:m.start(2)] + table + text[m.end(2):])
         return
     same = m.group(2) == table
-    print(("ok" if same else "not ok") + " - README's SDK matrix is the one the last run produced")
+    print(("ok" if same else "not ok") + " - the SDK matrix in " + MATRIX_FILE + " is the one the last run produced")
     if not same:
-        print("  run `make matrix` after make test, and commit README.md")
+        print("  run `make matrix` after make test, and commit " + MATRIX_FILE)
     covered = check_coverage()
     print(int(same) + int(covered), int(not same) + int(not covered))
 
