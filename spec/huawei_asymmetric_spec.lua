@@ -65,7 +65,7 @@ local SIGNING = {
 
 local function digest_of(c, pem, msg)
   if c[3] == "sm2" then
-    return core.sm2_za(pem, msg)
+    return require("support.sm2").e(pem, msg)
   end
   return core.digest(c[3], msg)
 end

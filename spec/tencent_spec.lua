@@ -90,7 +90,7 @@ describe("tencent EncryptionPublicKey", function()
       if c[5] then -- raw C1C3C2: 0x04 || X || Y || C3 || C2
         assert.are.equal(4, wrapped:byte(1))
         assert.are.equal(1 + 64 + 32 + 32, #wrapped)
-        wrapped = core.sm2_raw_to_der(wrapped)
+        wrapped = require("support.sm2").raw_to_der(wrapped)
       end
       local dek = assert(core.pkey_decrypt(c[2], c[4], wrapped))
       assert.are.equal(32, #dek)

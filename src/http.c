@@ -140,91 +140,34 @@ http_keep_alive(const struct mg_request_info *ri)
     return 1;
 }
 
-static const char *
-http_reason(int status)
+/* res as it goes on the wire, in one buffer to free(): status line,
+ * headers, Content-Length, Connection, body; a raw response is its body
+ * alone. *head_len is where the body starts; NULL when out of memory. */
+static char *
+http_frame(const struct kms_response *res, int keep_alive, size_t *head_len,
+           size_t *len)
 {
-    switch (status) {
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Unknown";
-    }
-}
-
-/* The wire form of a response, grown as it is written. */
-struct http_buf {
+    size_t cap = res->body_len + 192, n = 0; /* 192: the fixed lines */
     char *p;
-    size_t len, cap;
-    int failed;
-};
-
-static void
-http_put(struct http_buf *b, const char *s, size_t n)
-{
-    size_t cap = b->cap ? b->cap : 1024;
-    char *p;
-
-    if (b->failed || n == 0)
-        return;
-    while (cap < b->len + n)
-        cap *= 2;
-    if (cap != b->cap) {
-        if ((p = realloc(b->p, cap)) == NULL) {
-            b->failed = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-}
-
-/* One line of the head; a header too long to be real is dropped. */
-static void
-http_line(struct http_buf *b, const char *fmt, const char *x, const char *y)
-{
-    char line[1024];
-    int n = snprintf(line, sizeof(line), fmt, x, y);
-
-    if (n > 0 && (size_t)n < sizeof(line))
-        http_put(b, line, (size_t)n);
-}
-
-/* res as it goes on the wire: status line, headers, Content-Length,
- * Connection, body; a raw response is its body alone. Returns where the
- * body starts, the buffer in b. */
-static size_t
-http_frame(const struct kms_response *res, int keep_alive, struct http_buf *b)
-{
-    char status[16], length[32];
-    size_t head_len;
     int i;
 
+    for (i = 0; i < res->num_headers; i++)
+        cap += strlen(res->headers[i].name) + strlen(res->headers[i].value) + 4;
+    if ((p = malloc(cap)) == NULL)
+        return NULL;
     if (!res->raw) {
-        snprintf(status, sizeof(status), "%d", res->status);
-        snprintf(length, sizeof(length), "%zu", res->body_len);
-        http_line(b, "HTTP/1.1 %s %s\r\n", status, http_reason(res->status));
+        n += (size_t)snprintf(p, cap, "HTTP/1.1 %d %s\r\n", res->status,
+                              mg_get_response_code_text(NULL, res->status));
         for (i = 0; i < res->num_headers; i++)
-            http_line(b, "%s: %s\r\n", res->headers[i].name, res->headers[i].value);
-        http_line(b, "Content-Length: %s\r\n%s\r\n", length,
-                  keep_alive ? "" : "Connection: close\r\n");
+            n += (size_t)snprintf(p + n, cap - n, "%s: %s\r\n",
+                                  res->headers[i].name, res->headers[i].value);
+        n += (size_t)snprintf(p + n, cap - n, "Content-Length: %zu\r\n%s\r\n",
+                              res->body_len, keep_alive ? "" : "Connection: close\r\n");
     }
-    head_len = b->len;
-    http_put(b, res->body, res->body_len);
-    return head_len;
+    *head_len = n;
+    memcpy(p + n, res->body, res->body_len);
+    *len = n + res->body_len;
+    return p;
 }
 
 static void
@@ -264,8 +207,7 @@ http_answer(struct http_server *srv, struct mg_connection *conn,
             struct kms_response *res, int keep_alive)
 {
     static const struct kms_header json = {"Content-Type", "application/json"};
-    struct http_buf b = {0};
-    char body[512];
+    char body[512], *wire;
     size_t head_len, len;
     int n;
 
@@ -277,13 +219,13 @@ http_answer(struct http_server *srv, struct mg_connection *conn,
         res->body = body;
         res->body_len = n > 0 && (size_t)n < sizeof(body) ? (size_t)n : 0;
     }
-    head_len = http_frame(res, keep_alive, &b);
-    len = b.len;
+    if ((wire = http_frame(res, keep_alive, &head_len, &len)) == NULL)
+        return;
     if (res->body_limit >= 0 && head_len + (size_t)res->body_limit < len)
         len = head_len + (size_t)res->body_limit;
-    if (!b.failed && len > 0)
-        http_send(srv, conn, res, b.p, len);
-    free(b.p);
+    if (len > 0)
+        http_send(srv, conn, res, wire, len);
+    free(wire);
 }
 
 /* Answers without the VM: only for what the VM must never see. */
@@ -592,6 +534,7 @@ http_civetweb(struct http_server *srv, const struct http_config *cfg,
 struct http_server *
 http_start(const struct http_config *cfg, char *err, size_t errlen)
 {
+    unsigned want = cfg->tls != NULL ? MG_FEATURES_TLS : 0;
     struct http_server *srv;
 
     if (cfg->tls != NULL && mg_check_feature(MG_FEATURES_TLS) == 0) {
@@ -607,8 +550,14 @@ http_start(const struct http_config *cfg, char *err, size_t errlen)
     srv->max_body = cfg->max_body;
     srv->max_headers = cfg->max_headers;
     srv->tls = cfg->tls;
-    mg_init_library(cfg->tls != NULL ? MG_FEATURES_TLS : 0);
-    if ((srv->ctx = http_civetweb(srv, cfg, err, errlen)) == NULL) {
+    /* The only report of a TLS civetweb could not load: serving on would
+     * crash a worker on the first https connection (see tls_compat.c). */
+    if ((mg_init_library(want) & want) != want)
+        snprintf(err, errlen, "TLS unavailable: civetweb could not load "
+                              "the OpenSSL functions it needs");
+    else
+        srv->ctx = http_civetweb(srv, cfg, err, errlen);
+    if (srv->ctx == NULL) {
         if (err[0] == '\0')
             snprintf(err, errlen, "cannot listen on %s", cfg->listen);
         mg_exit_library();

@@ -1,10 +1,7 @@
-/* lcore.c -- kmsemu.core, the Lua face of crypto.c.
- *
- * Only marshalling lives here. Bad argument types raise; operational
- * failures return nil plus crypto.c's reason. Outputs are written straight
- * into a luaL_Buffer when their size is known in advance; outputs that
- * crypto.c allocates are parked in a "box" userdata first, so a memory
- * error raised while Lua copies them cannot leak them.
+/* lcore.c -- kmsemu.core: the Lua binding. The cryptography is crypto.c's;
+ * here are the codecs, key generation handed to the host, the clock and
+ * the data directory's log (store.c). Bad argument types raise;
+ * operational failures return nil and a reason.
  */
 #include <stdint.h>
 #include <string.h>
@@ -17,9 +14,7 @@
 #include "kmsemu.h"
 #include "store.h"
 
-#define LCORE_BOX "kmsemu.core.box"
 #define LCORE_STORE "kmsemu.core.store"
-#define LCORE_RANDOM_MAX 65536
 
 static int lcore_fail(lua_State *L, const char *err)
 {
@@ -28,176 +23,138 @@ static int lcore_fail(lua_State *L, const char *err)
     return 2;
 }
 
-static int lcore_box_gc(lua_State *L)
-{
-    void **box = luaL_checkudata(L, 1, LCORE_BOX);
-
-    crypto_free(*box);
-    *box = NULL;
-    return 0;
-}
-
-/* Must be called before the crypto.c call whose result it will hold:
- * creating it may raise. */
-static void **lcore_box(lua_State *L)
-{
-    void **box = lua_newuserdatauv(L, sizeof(*box), 0);
-
-    *box = NULL;
-    luaL_setmetatable(L, LCORE_BOX);
-    return box;
-}
-
-/* Takes ownership of p (already stored in box by the caller), pushes it
- * as a string and frees it now rather than at the next collection. */
-static void lcore_unbox(lua_State *L, void **box, size_t len)
-{
-    lua_pushlstring(L, *box, len);
-    crypto_free(*box);
-    *box = NULL;
-}
-
-/* kmsemu.core.random */
-static int lcore_random(lua_State *L)
-{
-    lua_Integer n = luaL_checkinteger(L, 1);
-    luaL_Buffer b;
-    const char *err;
-    char *p;
-
-    luaL_argcheck(L, n >= 0 && n <= LCORE_RANDOM_MAX, 1, "out of range 0..65536");
-    p = luaL_buffinitsize(L, &b, (size_t)n);
-    if (crypto_random((unsigned char *)p, (size_t)n, &err) < 0)
-        return lcore_fail(L, err);
-    luaL_pushresultsize(&b, (size_t)n);
-    return 1;
-}
-
-/* kmsemu.core.uuid(): a random version 4 UUID in lower-case hex, the
- * shape of request ids and key ids; one per request, cheaper here. */
-static int lcore_uuid(lua_State *L)
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned char r[16];
-    char out[36];
-    const char *err;
-    int i, o = 0;
-
-    if (crypto_random(r, sizeof(r), &err) < 0)
-        return lcore_fail(L, err);
-    r[6] = (unsigned char)((r[6] & 0x0f) | 0x40); /* version 4 */
-    r[8] = (unsigned char)((r[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    for (i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hex[r[i] >> 4];
-        out[o++] = hex[r[i] & 0x0f];
-    }
-    lua_pushlstring(L, out, sizeof(out));
-    return 1;
-}
-
-/* kmsemu.core.digest */
-static int lcore_digest(lua_State *L)
-{
-    const char *alg = luaL_checkstring(L, 1), *err;
-    size_t len, mdlen;
-    const char *data = luaL_checklstring(L, 2, &len);
-    unsigned char md[CRYPTO_MAX_MD];
-
-    if (crypto_digest(alg, data, len, md, &mdlen, &err) < 0)
-        return lcore_fail(L, err);
-    lua_pushlstring(L, (const char *)md, mdlen);
-    return 1;
-}
-
-/* kmsemu.core.hmac */
-static int lcore_hmac(lua_State *L)
-{
-    const char *alg = luaL_checkstring(L, 1), *err;
-    size_t keylen, len, maclen;
-    const char *key = luaL_checklstring(L, 2, &keylen);
-    const char *data = luaL_checklstring(L, 3, &len);
-    unsigned char mac[CRYPTO_MAX_MD];
-
-    if (crypto_hmac(alg, key, keylen, data, len, mac, &maclen, &err) < 0)
-        return lcore_fail(L, err);
-    lua_pushlstring(L, (const char *)mac, maclen);
-    return 1;
-}
-
-/* kmsemu.core.hkdf */
-static int lcore_hkdf(lua_State *L)
-{
-    const char *alg = luaL_checkstring(L, 1), *err;
-    size_t ikmlen, saltlen, infolen;
-    const char *ikm = luaL_checklstring(L, 2, &ikmlen);
-    const char *salt = luaL_optlstring(L, 3, "", &saltlen);
-    const char *info = luaL_optlstring(L, 4, "", &infolen);
-    lua_Integer n = luaL_checkinteger(L, 5);
-    luaL_Buffer b;
-    char *p;
-
-    luaL_argcheck(L, n >= 0 && n <= CRYPTO_HKDF_MAX, 5, "out of range");
-    p = luaL_buffinitsize(L, &b, (size_t)n);
-    if (crypto_hkdf(alg, ikm, ikmlen, salt, saltlen, info, infolen,
-                    (unsigned char *)p, (size_t)n, &err) < 0)
-        return lcore_fail(L, err);
-    luaL_pushresultsize(&b, (size_t)n);
-    return 1;
-}
-
 /* kmsemu.core.hex */
 static int lcore_hex(lua_State *L)
 {
+    static const char digits[] = "0123456789abcdef";
     size_t len;
-    const char *data = luaL_checklstring(L, 1, &len);
+    const unsigned char *p = (const unsigned char *)luaL_checklstring(L, 1, &len);
     luaL_Buffer b;
+    char *out;
 
     luaL_argcheck(L, len < SIZE_MAX / 2, 1, "string too long");
-    crypto_hex(data, len, luaL_buffinitsize(L, &b, 2 * len));
+    out = luaL_buffinitsize(L, &b, 2 * len);
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
     luaL_pushresultsize(&b, 2 * len);
     return 1;
 }
 
-/* kmsemu.core.unhex */
+static int lcore_hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20; /* fold case */
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* kmsemu.core.unhex: odd lengths and non-hex digits fail. */
 static int lcore_unhex(lua_State *L)
 {
-    size_t len, outlen;
-    const char *s = luaL_checklstring(L, 1, &len), *err;
+    size_t len;
+    const unsigned char *p = (const unsigned char *)luaL_checklstring(L, 1, &len);
     luaL_Buffer b;
-    char *p = luaL_buffinitsize(L, &b, len / 2);
+    char *out = luaL_buffinitsize(L, &b, len / 2);
 
-    if (crypto_unhex(s, len, (unsigned char *)p, &outlen, &err) < 0)
-        return lcore_fail(L, err);
-    luaL_pushresultsize(&b, outlen);
+    if (len % 2 != 0)
+        return lcore_fail(L, "invalid hex");
+    for (size_t i = 0; i < len; i += 2) {
+        int hi = lcore_hex_value(p[i]), lo = lcore_hex_value(p[i + 1]);
+
+        if ((hi | lo) < 0)
+            return lcore_fail(L, "invalid hex");
+        out[i / 2] = (char)(hi << 4 | lo);
+    }
+    luaL_pushresultsize(&b, len / 2);
     return 1;
 }
 
-/* kmsemu.core.b64 */
+static const char lcore_b64_digits[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* kmsemu.core.b64: standard alphabet, padded. */
 static int lcore_b64(lua_State *L)
 {
-    size_t len;
-    const char *data = luaL_checklstring(L, 1, &len);
+    size_t len, n;
+    const unsigned char *p = (const unsigned char *)luaL_checklstring(L, 1, &len);
     luaL_Buffer b;
+    char *out;
 
     luaL_argcheck(L, len < SIZE_MAX / 2, 1, "string too long");
-    crypto_b64(data, len, luaL_buffinitsize(L, &b, crypto_b64_len(len)));
-    luaL_pushresultsize(&b, crypto_b64_len(len));
+    n = (len + 2) / 3 * 4;
+    out = luaL_buffinitsize(L, &b, n);
+    for (; len >= 3; p += 3, len -= 3) {
+        uint32_t v = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+
+        *out++ = lcore_b64_digits[v >> 18];
+        *out++ = lcore_b64_digits[v >> 12 & 63];
+        *out++ = lcore_b64_digits[v >> 6 & 63];
+        *out++ = lcore_b64_digits[v & 63];
+    }
+    if (len > 0) {
+        uint32_t v = (uint32_t)p[0] << 16 | (len == 2 ? (uint32_t)p[1] << 8 : 0);
+
+        out[0] = lcore_b64_digits[v >> 18];
+        out[1] = lcore_b64_digits[v >> 12 & 63];
+        out[2] = len == 2 ? lcore_b64_digits[v >> 6 & 63] : '=';
+        out[3] = '=';
+    }
+    luaL_pushresultsize(&b, n);
     return 1;
 }
 
-/* kmsemu.core.unb64 */
+/* The value of each Base64 digit, -1 for any other byte: a table, as the
+ * decoder runs over every byte of a 4 KiB plaintext or ciphertext. */
+static const signed char lcore_b64_values[256] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+    -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+    -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+
+/* kmsemu.core.unb64: strict, padded, no whitespace, no stray '='. Unused
+ * low bits before the padding are ignored, as the Java and Go decoders of
+ * the real services do. */
 static int lcore_unb64(lua_State *L)
 {
-    size_t len, outlen;
-    const char *s = luaL_checklstring(L, 1, &len), *err;
+    size_t len, n = 0;
+    const unsigned char *q = (const unsigned char *)luaL_checklstring(L, 1, &len);
     luaL_Buffer b;
-    char *p = luaL_buffinitsize(L, &b, len / 4 * 3);
+    unsigned char *out = (unsigned char *)luaL_buffinitsize(L, &b, len / 4 * 3);
 
-    if (crypto_unb64(s, len, (unsigned char *)p, &outlen, &err) < 0)
-        return lcore_fail(L, err);
-    luaL_pushresultsize(&b, outlen);
+    if (len % 4 != 0)
+        return lcore_fail(L, "invalid base64");
+    for (size_t i = 0; i < len; i += 4, q += 4) {
+        /* '=' may only end the last quantum, as "x=" or "==" */
+        int pad = i + 4 < len ? 0 : (q[3] == '=') + (q[2] == '=' && q[3] == '=');
+        int a = lcore_b64_values[q[0]], c = lcore_b64_values[q[1]];
+        int d = pad < 2 ? lcore_b64_values[q[2]] : 0;
+        int e = pad < 1 ? lcore_b64_values[q[3]] : 0;
+        uint32_t v = (uint32_t)a << 18 | (uint32_t)c << 12 | (uint32_t)d << 6 | (uint32_t)e;
+
+        if ((a | c | d | e) < 0)
+            return lcore_fail(L, "invalid base64");
+        out[n++] = (unsigned char)(v >> 16);
+        if (pad < 2)
+            out[n++] = (unsigned char)(v >> 8);
+        if (pad < 1)
+            out[n++] = (unsigned char)v;
+    }
+    luaL_pushresultsize(&b, n);
     return 1;
 }
 
@@ -241,70 +198,6 @@ static int lcore_replace(lua_State *L)
     } while ((hit = lcore_find(p, end, old, oldlen)) != NULL);
     luaL_addlstring(&b, p, (size_t)(end - p));
     luaL_pushresult(&b);
-    return 1;
-}
-
-/* kmsemu.core.aead_seal */
-static int lcore_aead_seal(lua_State *L)
-{
-    const char *cipher = luaL_checkstring(L, 1), *err;
-    size_t keylen, ivlen, len, aadlen;
-    const char *key = luaL_checklstring(L, 2, &keylen);
-    const char *iv = luaL_checklstring(L, 3, &ivlen);
-    const char *data = luaL_checklstring(L, 4, &len);
-    const char *aad = luaL_optlstring(L, 5, "", &aadlen);
-    unsigned char tag[CRYPTO_TAG_LEN];
-    luaL_Buffer b;
-    char *p = luaL_buffinitsize(L, &b, len);
-
-    if (crypto_aead_seal(cipher, key, keylen, iv, ivlen, data, len, aad, aadlen,
-                         (unsigned char *)p, tag, &err) < 0)
-        return lcore_fail(L, err);
-    luaL_pushresultsize(&b, len);
-    lua_pushlstring(L, (const char *)tag, sizeof(tag));
-    return 2;
-}
-
-/* kmsemu.core.aead_open */
-static int lcore_aead_open(lua_State *L)
-{
-    const char *cipher = luaL_checkstring(L, 1), *err;
-    size_t keylen, ivlen, len, aadlen, taglen;
-    const char *key = luaL_checklstring(L, 2, &keylen);
-    const char *iv = luaL_checklstring(L, 3, &ivlen);
-    const char *data = luaL_checklstring(L, 4, &len);
-    const char *aad = luaL_optlstring(L, 5, "", &aadlen);
-    const char *tag = luaL_checklstring(L, 6, &taglen);
-    luaL_Buffer b;
-    char *p = luaL_buffinitsize(L, &b, len);
-
-    if (crypto_aead_open(cipher, key, keylen, iv, ivlen, data, len, aad, aadlen,
-                         tag, taglen, (unsigned char *)p, &err) < 0)
-        return lcore_fail(L, err);
-    luaL_pushresultsize(&b, len);
-    return 1;
-}
-
-/* kmsemu.core.cipher */
-static int lcore_cipher(lua_State *L)
-{
-    const char *cipher = luaL_checkstring(L, 1), *err;
-    size_t keylen, ivlen, len, outlen;
-    const char *key = luaL_checklstring(L, 2, &keylen);
-    const char *iv = luaL_optlstring(L, 3, "", &ivlen);
-    const char *data = luaL_checklstring(L, 4, &len);
-    int encrypt;
-    luaL_Buffer b;
-    char *p;
-
-    luaL_checktype(L, 5, LUA_TBOOLEAN);
-    encrypt = lua_toboolean(L, 5);
-    luaL_argcheck(L, len <= SIZE_MAX - CRYPTO_MAX_BLOCK, 4, "string too long");
-    p = luaL_buffinitsize(L, &b, len + CRYPTO_MAX_BLOCK);
-    if (crypto_cipher(cipher, key, keylen, iv, ivlen, data, len, encrypt,
-                      (unsigned char *)p, &outlen, &err) < 0)
-        return lcore_fail(L, err);
-    luaL_pushresultsize(&b, outlen);
     return 1;
 }
 
@@ -368,10 +261,8 @@ static void lcore_keygen_run(struct kms_offload *job)
 {
     struct lcore_keygen *k = (struct lcore_keygen *)job;
 
-    k->priv = k->pub = NULL;
-    k->rc = k->derive
-        ? crypto_pkey_derive(k->kind, k->seed, k->seedlen, &k->priv, &k->privlen, &k->err)
-        : crypto_pkey_generate(k->kind, &k->priv, &k->privlen, &k->pub, &k->publen, &k->err);
+    k->rc = crypto_keygen(k->kind, k->seed, k->seedlen, k->derive, &k->priv,
+                          &k->privlen, &k->pub, &k->publen, &k->err);
 }
 
 /* Pushes the results of a finished job: the private PEM, and the public
@@ -383,14 +274,14 @@ static int lcore_keygen_push(lua_State *L, struct lcore_keygen *k)
     if (k->rc < 0)
         return lcore_fail(L, k->err);
     /* Boxed first: a failing push below still frees both PEMs. */
-    privbox = lcore_box(L);
+    privbox = crypto_box(L);
     *privbox = k->priv;
-    pubbox = lcore_box(L);
+    pubbox = crypto_box(L);
     *pubbox = k->pub;
-    lcore_unbox(L, privbox, k->privlen);
+    crypto_unbox(L, privbox, k->privlen);
     if (k->derive)
         return 1;
-    lcore_unbox(L, pubbox, k->publen);
+    crypto_unbox(L, pubbox, k->publen);
     return 2;
 }
 
@@ -421,251 +312,16 @@ static int lcore_keygen(lua_State *L, int derive)
     return lcore_keygen_push(L, k);
 }
 
-/* kmsemu.core.pkey_generate */
+/* kmsemu.core.pkey_generate(kind) -> private PEM, public PEM */
 static int lcore_pkey_generate(lua_State *L)
 {
     return lcore_keygen(L, 0);
 }
 
-/* kmsemu.core.pkey_public_der */
-static int lcore_pkey_public_der(lua_State *L)
-{
-    size_t len, derlen;
-    const char *pem = luaL_checklstring(L, 1, &len), *err;
-    void **box = lcore_box(L);
-    unsigned char *der;
-
-    if (crypto_pkey_public_der(pem, len, &der, &derlen, &err) < 0)
-        return lcore_fail(L, err);
-    *box = der;
-    lcore_unbox(L, box, derlen);
-    return 1;
-}
-
-static int lcore_pkey_crypt(lua_State *L, int decrypt)
-{
-    size_t pemlen, len, outlen;
-    const char *pem = luaL_checklstring(L, 1, &pemlen);
-    const char *padding = luaL_checkstring(L, 2), *err;
-    const char *data = luaL_checklstring(L, 3, &len);
-    void **box = lcore_box(L);
-    unsigned char *out;
-    int rc = decrypt
-        ? crypto_pkey_decrypt(pem, pemlen, padding, data, len, &out, &outlen, &err)
-        : crypto_pkey_encrypt(pem, pemlen, padding, data, len, &out, &outlen, &err);
-
-    if (rc < 0)
-        return lcore_fail(L, err);
-    *box = out;
-    lcore_unbox(L, box, outlen);
-    return 1;
-}
-
-/* kmsemu.core.pkey_encrypt */
-static int lcore_pkey_encrypt(lua_State *L)
-{
-    return lcore_pkey_crypt(L, 0);
-}
-
-/* kmsemu.core.pkey_decrypt */
-static int lcore_pkey_decrypt(lua_State *L)
-{
-    return lcore_pkey_crypt(L, 1);
-}
-
-/* kmsemu.core.pkey_derive */
+/* kmsemu.core.pkey_derive(kind, seed) -> private PEM (rule: crypto.h) */
 static int lcore_pkey_derive(lua_State *L)
 {
     return lcore_keygen(L, 1);
-}
-
-/* kmsemu.core.pkey_info */
-static int lcore_pkey_info(lua_State *L)
-{
-    size_t len;
-    const char *pem = luaL_checklstring(L, 1, &len), *err;
-    crypto_key_info info;
-
-    if (crypto_pkey_info(pem, len, &info, &err) < 0)
-        return lcore_fail(L, err);
-    lua_createtable(L, 0, 3);
-    lua_pushstring(L, info.kind);
-    lua_setfield(L, -2, "kind");
-    lua_pushinteger(L, (lua_Integer)info.bits);
-    lua_setfield(L, -2, "bits");
-    lua_pushboolean(L, info.private);
-    lua_setfield(L, -2, "private");
-    return 1;
-}
-
-/* kmsemu.core.pkey_public_pem */
-static int lcore_pkey_public_pem(lua_State *L)
-{
-    size_t len, outlen;
-    const char *pem = luaL_checklstring(L, 1, &len), *err;
-    void **box = lcore_box(L);
-    char *out;
-
-    if (crypto_pkey_public_pem(pem, len, &out, &outlen, &err) < 0)
-        return lcore_fail(L, err);
-    *box = out;
-    lcore_unbox(L, box, outlen);
-    return 1;
-}
-
-/* kmsemu.core.pkey_private_der */
-static int lcore_pkey_private_der(lua_State *L)
-{
-    size_t len, derlen;
-    const char *pem = luaL_checklstring(L, 1, &len), *err;
-    void **box = lcore_box(L);
-    unsigned char *der;
-
-    if (crypto_pkey_private_der(pem, len, &der, &derlen, &err) < 0)
-        return lcore_fail(L, err);
-    *box = der;
-    lcore_unbox(L, box, derlen);
-    return 1;
-}
-
-/* kmsemu.core.pkey_from_der */
-static int lcore_pkey_from_der(lua_State *L)
-{
-    size_t len, pemlen;
-    const char *der = luaL_checklstring(L, 1, &len), *err;
-    void **box = lcore_box(L);
-    char *pem;
-
-    if (crypto_pkey_from_der(der, len, &pem, &pemlen, &err) < 0)
-        return lcore_fail(L, err);
-    *box = pem;
-    lcore_unbox(L, box, pemlen);
-    return 1;
-}
-
-/* kmsemu.core.pkey_derive_shared */
-static int lcore_pkey_derive_shared(lua_State *L)
-{
-    size_t pemlen, peerlen, outlen;
-    const char *pem = luaL_checklstring(L, 1, &pemlen), *err;
-    const char *peer = luaL_checklstring(L, 2, &peerlen);
-    void **box = lcore_box(L);
-    unsigned char *out;
-
-    if (crypto_pkey_derive_shared(pem, pemlen, peer, peerlen, &out, &outlen,
-                                  &err) < 0)
-        return lcore_fail(L, err);
-    *box = out;
-    lcore_unbox(L, box, outlen);
-    return 1;
-}
-
-/* kmsemu.core.sign */
-static int lcore_sign(lua_State *L)
-{
-    size_t pemlen, len, siglen;
-    const char *pem = luaL_checklstring(L, 1, &pemlen);
-    const char *alg = luaL_checkstring(L, 2), *err;
-    const char *data = luaL_checklstring(L, 3, &len);
-    int is_digest;
-    void **box;
-    unsigned char *sig;
-
-    luaL_checktype(L, 4, LUA_TBOOLEAN);
-    is_digest = lua_toboolean(L, 4);
-    box = lcore_box(L);
-    if (crypto_sign(pem, pemlen, alg, data, len, is_digest, &sig, &siglen, &err) < 0)
-        return lcore_fail(L, err);
-    *box = sig;
-    lcore_unbox(L, box, siglen);
-    return 1;
-}
-
-/* kmsemu.core.verify */
-static int lcore_verify(lua_State *L)
-{
-    size_t pemlen, len, siglen;
-    const char *pem = luaL_checklstring(L, 1, &pemlen);
-    const char *alg = luaL_checkstring(L, 2), *err;
-    const char *data = luaL_checklstring(L, 3, &len);
-    const char *sig;
-    int is_digest, valid;
-
-    luaL_checktype(L, 4, LUA_TBOOLEAN);
-    is_digest = lua_toboolean(L, 4);
-    sig = luaL_checklstring(L, 5, &siglen);
-    if (crypto_verify(pem, pemlen, alg, data, len, is_digest, sig, siglen,
-                      &valid, &err) < 0)
-        return lcore_fail(L, err);
-    lua_pushboolean(L, valid);
-    return 1;
-}
-
-/* kmsemu.core.sm2_za */
-static int lcore_sm2_za(lua_State *L)
-{
-    size_t pemlen, len;
-    const char *pem = luaL_checklstring(L, 1, &pemlen), *err;
-    const char *msg = luaL_checklstring(L, 2, &len);
-    unsigned char e[CRYPTO_SM3_LEN];
-
-    if (crypto_sm2_za(pem, pemlen, msg, len, e, &err) < 0)
-        return lcore_fail(L, err);
-    lua_pushlstring(L, (const char *)e, sizeof(e));
-    return 1;
-}
-
-static int lcore_sm2_convert(lua_State *L, int to_raw)
-{
-    size_t len, outlen;
-    const char *in = luaL_checklstring(L, 1, &len), *err;
-    void **box = lcore_box(L);
-    unsigned char *out;
-    int rc = to_raw ? crypto_sm2_der_to_raw(in, len, &out, &outlen, &err)
-                    : crypto_sm2_raw_to_der(in, len, &out, &outlen, &err);
-
-    if (rc < 0)
-        return lcore_fail(L, err);
-    *box = out;
-    lcore_unbox(L, box, outlen);
-    return 1;
-}
-
-/* kmsemu.core.sm2_der_to_raw */
-static int lcore_sm2_der_to_raw(lua_State *L)
-{
-    return lcore_sm2_convert(L, 1);
-}
-
-/* kmsemu.core.sm2_raw_to_der */
-static int lcore_sm2_raw_to_der(lua_State *L)
-{
-    return lcore_sm2_convert(L, 0);
-}
-
-/* kmsemu.core.equal */
-static int lcore_equal(lua_State *L)
-{
-    size_t alen, blen;
-    const char *a = luaL_checklstring(L, 1, &alen);
-    const char *b = luaL_checklstring(L, 2, &blen);
-
-    lua_pushboolean(L, crypto_equal(a, alen, b, blen));
-    return 1;
-}
-
-/* kmsemu.core.algorithms */
-static int lcore_algorithms(lua_State *L)
-{
-    size_t n;
-    const crypto_algorithm *algs = crypto_algorithms(&n);
-
-    lua_createtable(L, 0, (int)n);
-    for (size_t i = 0; i < n; i++) {
-        lua_pushboolean(L, algs[i].available);
-        lua_setfield(L, -2, algs[i].name);
-    }
-    return 1;
 }
 
 /* The data directory's log (store.c): a handle userdata whose collection
@@ -792,37 +448,14 @@ static int lcore_store_close(lua_State *L)
 LUAMOD_API int luaopen_kmsemu_core(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
-        {"random", lcore_random},
-        {"uuid", lcore_uuid},
-        {"digest", lcore_digest},
-        {"hmac", lcore_hmac},
-        {"hkdf", lcore_hkdf},
         {"hex", lcore_hex},
         {"unhex", lcore_unhex},
         {"b64", lcore_b64},
         {"unb64", lcore_unb64},
         {"replace", lcore_replace},
-        {"aead_seal", lcore_aead_seal},
-        {"aead_open", lcore_aead_open},
-        {"cipher", lcore_cipher},
         {"clock", lcore_clock},
         {"pkey_generate", lcore_pkey_generate},
-        {"pkey_public_der", lcore_pkey_public_der},
-        {"pkey_encrypt", lcore_pkey_encrypt},
-        {"pkey_decrypt", lcore_pkey_decrypt},
         {"pkey_derive", lcore_pkey_derive},
-        {"pkey_info", lcore_pkey_info},
-        {"pkey_public_pem", lcore_pkey_public_pem},
-        {"pkey_private_der", lcore_pkey_private_der},
-        {"pkey_from_der", lcore_pkey_from_der},
-        {"pkey_derive_shared", lcore_pkey_derive_shared},
-        {"sign", lcore_sign},
-        {"verify", lcore_verify},
-        {"sm2_za", lcore_sm2_za},
-        {"sm2_der_to_raw", lcore_sm2_der_to_raw},
-        {"sm2_raw_to_der", lcore_sm2_raw_to_der},
-        {"equal", lcore_equal},
-        {"algorithms", lcore_algorithms},
         {"store_open", lcore_store_open},
         {"store_read", lcore_store_read},
         {"store_append", lcore_store_append},
@@ -830,20 +463,13 @@ LUAMOD_API int luaopen_kmsemu_core(lua_State *L)
         {"store_close", lcore_store_close},
         {NULL, NULL},
     };
-    const char *err;
 
-    if (crypto_init(&err) < 0)
-        return luaL_error(L, "kmsemu.core: %s", err);
-    if (luaL_newmetatable(L, LCORE_BOX)) {
-        lua_pushcfunction(L, lcore_box_gc);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_pop(L, 1);
+    luaL_newlib(L, funcs);
+    crypto_open(L);
     if (luaL_newmetatable(L, LCORE_STORE)) {
         lua_pushcfunction(L, lcore_store_gc);
         lua_setfield(L, -2, "__gc");
     }
     lua_pop(L, 1);
-    luaL_newlib(L, funcs);
     return 1;
 }

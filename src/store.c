@@ -175,40 +175,23 @@ store_path(const struct store *st)
     return st->path;
 }
 
-/* Whether a whole record with a matching checksum starts at off. */
-static int
-store_record_ok(const unsigned char *buf, size_t size, size_t off,
-                uint32_t *lenp)
-{
-    uint32_t len;
-
-    if (size - off < STORE_HEAD || buf[off] != 'K' || buf[off + 1] != 'R')
-        return 0;
-    len = store_get32(buf + off + 2);
-    if (len > STORE_MAX_RECORD || len > size - off - STORE_HEAD)
-        return 0;
-    if (store_crc(buf + off + STORE_HEAD, len) != store_get32(buf + off + 6))
-        return 0;
-    *lenp = len;
-    return 1;
-}
-
-/* Why the record at off is not whole, in words. */
+/* NULL when a whole record with a matching checksum starts at off, its
+ * length in *lenp; else why not, in words. */
 static const char *
-store_why(const unsigned char *buf, size_t size, size_t off)
+store_check(const unsigned char *buf, size_t size, size_t off, uint32_t *lenp)
 {
-    uint32_t len;
-
     if (size - off < STORE_HEAD)
         return "incomplete record header";
     if (buf[off] != 'K' || buf[off + 1] != 'R')
         return "no record marker";
-    len = store_get32(buf + off + 2);
-    if (len > STORE_MAX_RECORD)
+    *lenp = store_get32(buf + off + 2);
+    if (*lenp > STORE_MAX_RECORD)
         return "impossible record length";
-    if (len > size - off - STORE_HEAD)
+    if (*lenp > size - off - STORE_HEAD)
         return "record longer than the rest of the file";
-    return "checksum mismatch";
+    if (store_crc(buf + off + STORE_HEAD, *lenp) != store_get32(buf + off + 6))
+        return "checksum mismatch";
+    return NULL;
 }
 
 /* A damaged record is a torn tail only if no whole record follows it:
@@ -221,7 +204,7 @@ store_anything_after(const unsigned char *buf, size_t size, size_t off)
     size_t p;
 
     for (p = off + 1; p + STORE_HEAD <= size; p++)
-        if (store_record_ok(buf, size, p, &len))
+        if (store_check(buf, size, p, &len) == NULL)
             return 1;
     return 0;
 }
@@ -276,18 +259,15 @@ static int
 store_start(struct store *st, const unsigned char *buf, size_t size,
             char *warn, size_t warnlen, char *err, size_t errlen)
 {
-    if (size >= STORE_MAGIC_LEN) {
-        if (memcmp(buf, STORE_MAGIC, STORE_MAGIC_LEN) == 0)
-            return 0;
+    size_t n = size < STORE_MAGIC_LEN ? size : STORE_MAGIC_LEN;
+
+    if (n > 0 && memcmp(buf, STORE_MAGIC, n) != 0) {
         snprintf(err, errlen, "%s: offset 0: not a kmsemu log (bad magic)",
                  st->path);
         return -1;
     }
-    if (size > 0 && memcmp(buf, STORE_MAGIC, size) != 0) {
-        snprintf(err, errlen, "%s: offset 0: not a kmsemu log (bad magic)",
-                 st->path);
-        return -1;
-    }
+    if (size >= STORE_MAGIC_LEN)
+        return 0;
     if (size > 0)
         snprintf(warn, warnlen, "%s: incomplete file header rewritten", st->path);
     if (store_write_all(st->log_fd, (const unsigned char *)STORE_MAGIC,
@@ -306,6 +286,7 @@ store_read(struct store *st, store_record_fn fn, void *arg,
 {
     unsigned char *buf = NULL;
     size_t size, off = STORE_MAGIC_LEN;
+    const char *why;
     uint32_t len;
     int rc = -1, stop;
 
@@ -315,9 +296,7 @@ store_read(struct store *st, store_record_fn fn, void *arg,
     if (store_start(st, buf, size, warn, warnlen, err, errlen) != 0)
         goto done;
     while (off < size) {
-        if (!store_record_ok(buf, size, off, &len)) {
-            const char *why = store_why(buf, size, off);
-
+        if ((why = store_check(buf, size, off, &len)) != NULL) {
             if (store_anything_after(buf, size, off)) {
                 snprintf(err, errlen,
                          "%s: offset %zu: %s, with whole records after it; "

@@ -108,27 +108,6 @@ vm_take_effects(lua_State *L, int t, struct kms_response *res)
     lua_pop(L, 3);
 }
 
-/* The string-named headers of the table at the top: how many, and the
- * bytes their names and values take with a NUL each. */
-static int
-vm_count_headers(lua_State *L, size_t *bytes)
-{
-    size_t a, b;
-    int n = 0;
-
-    lua_pushnil(L);
-    while (lua_next(L, -2) != 0) {
-        if (lua_type(L, -2) == LUA_TSTRING && lua_isstring(L, -1)) {
-            lua_tolstring(L, -2, &a);
-            lua_tolstring(L, -1, &b);
-            *bytes += a + b + 2;
-            n++;
-        }
-        lua_pop(L, 1);
-    }
-    return n;
-}
-
 static char *
 vm_copy(char *p, const char *s, size_t n)
 {
@@ -137,9 +116,11 @@ vm_copy(char *p, const char *s, size_t n)
     return p + n + 1;
 }
 
-/* Copies the headers of the table at the top into h, their strings to p. */
-static char *
-vm_copy_headers(lua_State *L, struct kms_header *h, char *p)
+/* The string-named headers of the table at the top: how many, adding the
+ * bytes their names and values take with a NUL each to *bytes; given h,
+ * copies them into h and their strings to *p. */
+static int
+vm_headers(lua_State *L, size_t *bytes, struct kms_header *h, char **p)
 {
     size_t a, b;
     int n = 0;
@@ -150,14 +131,18 @@ vm_copy_headers(lua_State *L, struct kms_header *h, char *p)
             const char *name = lua_tolstring(L, -2, &a);
             const char *value = lua_tolstring(L, -1, &b);
 
-            h[n].name = p;
-            p = vm_copy(p, name, a);
-            h[n++].value = p;
-            p = vm_copy(p, value, b);
+            if (h != NULL) {
+                h[n].name = *p;
+                *p = vm_copy(*p, name, a);
+                h[n].value = *p;
+                *p = vm_copy(*p, value, b);
+            }
+            *bytes += a + b + 2;
+            n++;
         }
         lua_pop(L, 1);
     }
-    return p;
+    return n;
 }
 
 int
@@ -179,14 +164,14 @@ vm_take_response(lua_State *L, struct kms_response *res)
     if (res->status < 100 || res->status > 999 || body == NULL)
         goto fail;
     if (lua_getfield(L, t, "headers") == LUA_TTABLE && !res->raw)
-        res->num_headers = vm_count_headers(L, &need);
+        res->num_headers = vm_headers(L, &need, NULL, NULL);
     need += (size_t)res->num_headers * sizeof(struct kms_header) + body_len + 1;
     if ((res->mem = malloc(need)) == NULL)
         goto fail;
     res->headers = res->mem;
     p = (char *)res->mem + (size_t)res->num_headers * sizeof(struct kms_header);
     if (res->num_headers > 0)
-        p = vm_copy_headers(L, res->mem, p);
+        vm_headers(L, &need, res->mem, &p);
     res->body = p;
     res->body_len = body_len;
     vm_copy(p, body, body_len);
