@@ -7,8 +7,12 @@
 #   make asan / bench / soak / memcheck   the longer checks (see below)
 #   make fuzz   build the libFuzzer targets, run each FUZZ_SECONDS (600)
 #   make deps   apt-get install the Debian packages that are not there yet
+#   make install / uninstall   PREFIX (/usr/local), DESTDIR as usual
+#   make deb    build/kmsemu_VERSION_ARCH.deb
 #   make clean
 
+# The one place the version is set: --version, the man page, the package.
+VERSION := 0.1.0
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror
@@ -21,9 +25,9 @@ LDLIBS  := -lcivetweb -l:liblua5.4-cjson.a $(shell pkg-config --libs $(PKGS) 2>/
 BUILD   := build
 BIN     := $(BUILD)/kmsemu
 MODULE  := $(BUILD)/lib/kmsemu/core.so
-TLS_COMPAT := $(BUILD)/lib/tls/libssl.so
 VM_SRCS := src/vm.c src/vm_alloc.c src/vm_watch.c src/vm_run.c src/vm_conv.c
-SRCS    := src/main.c src/http.c $(VM_SRCS) src/crypto.c src/lcore.c src/tls.c src/store.c
+SRCS    := src/main.c src/http.c $(VM_SRCS) src/crypto.c src/lcore.c src/tls.c \
+           src/tls_compat.c src/store.c
 OBJS    := $(SRCS:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/lua_modules.o
 PIC_OBJS := $(BUILD)/obj/pic/crypto.o $(BUILD)/obj/pic/lcore.o $(BUILD)/obj/pic/store.o
 
@@ -58,16 +62,16 @@ $(BUILD)/obj/lua_modules.o: $(LUA_GEN) src/vm_impl.h src/vm.h src/kmsemu.h | $(B
 	@echo "CC   $<"
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
 
-# The binary loads $(TLS_COMPAT) (see src/tls_compat.c) from next to itself.
-$(BIN): $(OBJS) $(TLS_COMPAT)
-	@echo "LINK $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(OBJS) -Wl,--no-as-needed $(TLS_COMPAT) \
-	    -Wl,-rpath,'$$ORIGIN/lib/tls' $(LDLIBS)
+# civetweb finds these two in the executable (see src/tls_compat.c).
+TLS_EXPORTS := -Wl,--export-dynamic-symbol=dlopen \
+               -Wl,--export-dynamic-symbol=SSL_get_peer_certificate
 
-$(TLS_COMPAT): src/tls_compat.c | $(BUILD)/lib/tls
+$(BIN): $(OBJS)
 	@echo "LINK $@"
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fPIC -shared $(LDFLAGS) \
-	    -Wl,-soname,libssl.so -o $@ $< -lssl
+	$(Q)$(CC) $(LDFLAGS) $(TLS_EXPORTS) -o $@ $(OBJS) $(LDLIBS)
+
+$(BUILD)/obj/main.o: CPPFLAGS += -DKMS_VERSION='"$(VERSION)"'
+$(BUILD)/obj/main.o: Makefile
 
 $(BUILD)/obj/%.o: src/%.c src/*.h | $(BUILD)/obj
 	@echo "CC   $<"
@@ -82,7 +86,7 @@ $(MODULE): $(PIC_OBJS) | $(BUILD)/lib/kmsemu
 	@echo "LINK $@"
 	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcrypto)
 
-$(BUILD)/obj $(BUILD)/obj/pic $(BUILD)/lib/kmsemu $(BUILD)/lib/tls $(BUILD)/bench:
+$(BUILD)/obj $(BUILD)/obj/pic $(BUILD)/lib/kmsemu $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
 deps:
@@ -212,7 +216,60 @@ fuzz: deps
 	        spec/fuzz/corpus/$$t $$([ $$t = scenario ] && echo scenarios) || exit 1; \
 	done
 
+# The binary carries its Lua modules and reads nothing else of the
+# checkout; with it go the example scenarios and the man page.
+PREFIX    ?= /usr/local
+SCENARIOS := $(sort $(shell find scenarios -name '*.lua'))
+SHARE_DIR  = $(DESTDIR)$(PREFIX)/share/kmsemu
+MAN_DIR    = $(DESTDIR)$(PREFIX)/share/man/man1
+
+install: $(BIN)
+	$(Q)install -d $(DESTDIR)$(PREFIX)/bin $(MAN_DIR)
+	$(Q)install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/kmsemu
+	$(Q)for f in $(SCENARIOS); do install -D -m 0644 $$f $(SHARE_DIR)/$$f || exit 1; done
+	$(Q)sed 's/@VERSION@/$(VERSION)/' docs/kmsemu.1 >$(MAN_DIR)/kmsemu.1
+	$(Q)chmod 0644 $(MAN_DIR)/kmsemu.1
+
+uninstall:
+	$(Q)rm -f $(DESTDIR)$(PREFIX)/bin/kmsemu $(MAN_DIR)/kmsemu.1
+	$(Q)rm -rf $(SHARE_DIR)
+
+# A binary package from the files make install writes, with the control
+# data of docs/debian/: Depends as dpkg-shlibdeps finds it.
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
+DEB      := $(BUILD)/kmsemu_$(VERSION)_$(DEB_ARCH).deb
+DEB_TOP  := $(BUILD)/deb
+DEB_ROOT := $(DEB_TOP)/debian/kmsemu
+DEB_DOC  := $(DEB_ROOT)/usr/share/doc/kmsemu
+# The changelog's date: the last commit's, so that a rebuild is the same.
+DEB_DATE  = $(shell git log -1 --format=%cD 2>/dev/null || date -R)
+
+deb: $(DEB)
+
+$(DEB): $(BIN) $(SCENARIOS) docs/kmsemu.1 docs/debian/* Makefile
+	@echo "DEB  $@"
+	$(Q)rm -rf $(DEB_TOP)
+	$(Q)$(MAKE) --no-print-directory install PREFIX=/usr DESTDIR=$(CURDIR)/$(DEB_ROOT)
+	$(Q)strip --strip-unneeded --remove-section=.comment --remove-section=.note \
+	    $(DEB_ROOT)/usr/bin/kmsemu
+	$(Q)gzip -9n $(DEB_ROOT)/usr/share/man/man1/kmsemu.1
+	$(Q)install -D -m 0644 docs/debian/copyright $(DEB_DOC)/copyright
+	$(Q)sed -e 's/@VERSION@/$(VERSION)/' -e 's/@DATE@/$(DEB_DATE)/' \
+	    docs/debian/changelog.in | gzip -9n >$(DEB_DOC)/changelog.gz
+	$(Q)chmod 0644 $(DEB_DOC)/changelog.gz
+	$(Q)printf 'Source: kmsemu\n\nPackage: kmsemu\nArchitecture: any\n' \
+	    >$(DEB_TOP)/debian/control
+	$(Q)install -d -m 0755 $(DEB_ROOT)/DEBIAN
+	$(Q)shlibs=$$(cd $(DEB_TOP) && dpkg-shlibdeps -O debian/kmsemu/usr/bin/kmsemu) && \
+	deps=$$(echo "$$shlibs" | sed -n 's/^shlibs:Depends=//p') && [ -n "$$deps" ] && \
+	size=$$(du -sk --apparent-size $(DEB_ROOT)/usr | cut -f1) && \
+	sed -e 's/@VERSION@/$(VERSION)/' -e 's/@ARCH@/$(DEB_ARCH)/' \
+	    -e "s/@DEPENDS@/$$deps/" -e "s/@SIZE@/$$size/" \
+	    docs/debian/control.in >$(DEB_ROOT)/DEBIAN/control
+	$(Q)cd $(DEB_ROOT) && find usr -type f -print0 | sort -z | xargs -0 md5sum >DEBIAN/md5sums
+	$(Q)dpkg-deb --root-owner-group -Zxz --build $(DEB_ROOT) $@ >/dev/null
+
 clean:
 	rm -rf $(BUILD) $(BUILD)-fuzz
 
-.PHONY: all deps run test matrix asan bench soak memcheck fuzz clean
+.PHONY: all deps run test matrix asan bench soak memcheck fuzz install uninstall deb clean

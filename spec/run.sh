@@ -4,13 +4,18 @@
 #                      dialects through the router, the binary over HTTP;
 #   node --test:       the Node SDKs against the binary (spec/sdk/*.test.js),
 #                      the shared cases (spec/sdk/cases.json) among them;
+#   logs:              no secret in that run's access log (spec/logs/);
+#   ui:                the dashboard (/_kmsemu/ui) in headless Chromium,
+#                      beside the Tencent Node SDK (spec/ui/run.sh);
 #   python, go, java:  the shared cases through each language's official
 #                      typed SDKs (spec/sdk/<lang>/run.sh);
 #   clients:           each test-framework helper's own tests (pytest,
 #                      go test, JUnit, node --test; clients/<lang>/run.sh);
 #   snippets:          every SDK snippet of README and docs/sdk.md run
 #                      against the binary, the tccli demo, and the
-#                      operation x language matrix checked.
+#                      operation x language matrix checked;
+#   install, deb:      make install and the Debian package, each installed
+#                      copy serving both SDKs (spec/install/*.sh).
 # SDK_LANGS picks the typed-SDK languages (default: python go java), and
 # the helpers with them (Node's always). A runner that dies before
 # reporting counts as one failure.
@@ -43,7 +48,13 @@ rc=$?
 cat "$out/busted.tap"
 count busted "$(grep -c '^ok ' "$out/busted.tap")" "$(grep -c '^not ok ' "$out/busted.tap")" $rc
 
-# The Huawei SDK writes an application id under $HOME on first use.
+# The Huawei SDK writes an application id under $HOME on first use. Every
+# kmsemu of the run appends its access log (KMSEMU_LOG) to one file, and
+# spec/logs/wire.js records what the SDKs' sockets carried, for the logs
+# runner below.
+rm -f "$out/sdk-access.log" "$out/sdk-wire.bin"
+KMSEMU_LOG="$PWD/$out/sdk-access.log" KMSEMU_LOG_FORMAT=json KMSEMU_WIRE="$PWD/$out/sdk-wire.bin" \
+NODE_OPTIONS="--require $PWD/spec/logs/wire.js" \
 HOME="$PWD/$out" bash spec/sdk/run.sh --test-reporter=tap >"$out/sdk.tap" 2>&1
 rc=$?
 grep -E '^ *(not )?ok' "$out/sdk.tap" | sed 's/^/node: /'
@@ -52,6 +63,23 @@ n_fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$out/sdk.tap")
 n_cancel=$(sed -n 's/^# cancelled \([0-9]*\)$/\1/p' "$out/sdk.tap")
 [ "$rc" -eq 0 ] || tail -40 "$out/sdk.tap"
 count node "${n_pass:-0}" "$(( ${n_fail:-0} + ${n_cancel:-0} ))" $rc
+
+# No secret of the scenarios, and no plaintext or data key the Node run
+# sent or received, is in its access log.
+python3 spec/logs/secrets.py "$out/sdk-access.log" "$out/sdk-wire.bin" >"$out/logs.log" 2>&1
+rc=$?
+sed '$d' "$out/logs.log" | sed 's/^/logs: /'
+# shellcheck disable=SC2046
+count logs $(tail -1 "$out/logs.log" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' | grep . || echo 0 0) $rc
+
+HOME="$PWD/$out" bash spec/ui/run.sh --test-reporter=tap >"$out/ui.tap" 2>&1
+rc=$?
+grep -E '^ *(not )?ok' "$out/ui.tap" | sed 's/^/ui: /'
+n_pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$out/ui.tap")
+n_fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$out/ui.tap")
+n_cancel=$(sed -n 's/^# cancelled \([0-9]*\)$/\1/p' "$out/ui.tap")
+[ "$rc" -eq 0 ] || tail -40 "$out/ui.tap"
+count ui "${n_pass:-0}" "$(( ${n_fail:-0} + ${n_cancel:-0} ))" $rc
 
 for lang in $langs; do
     HOME="$PWD/$out" bash "spec/sdk/$lang/run.sh" >"$out/sdk-$lang.log" 2>&1
@@ -81,6 +109,18 @@ HOME="$PWD/$out" bash scenarios/demo/tccli.sh >"$out/tccli.log" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] || cat "$out/tccli.log"
 count tccli "$((rc == 0))" "$((rc != 0))" 0
+
+# make install into a temporary prefix from a copy of the checkout, and the
+# Debian package (lintian, apt-get install and remove; needs root or sudo).
+for r in install deb; do
+    HOME="$PWD/$out" bash "spec/install/$r.sh" >"$out/$r.log" 2>&1
+    rc=$?
+    grep -E '^(not )?ok |^sdk: |^# ' "$out/$r.log" | sed "s/^/$r: /"
+    [ "$rc" -eq 0 ] || tail -60 "$out/$r.log"
+    # shellcheck disable=SC2046
+    count "$r" $(tail -1 "$out/$r.log" |
+        sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' | grep . || echo 0 0) $rc
+done
 
 if [ "$langs" = "python go java" ]; then
     python3 spec/sdk/readme.py matrix check >"$out/matrix.log" 2>&1

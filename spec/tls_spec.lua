@@ -1,23 +1,13 @@
 -- https: a self-signed certificate kmsemu makes and writes out, and a
 -- certificate and key given as files. Both dialects answer over TLS to a
 -- client that trusts exactly that certificate; plain http to a TLS port
--- gets no HTTP answer at all.
+-- gets no HTTP answer at all. A copy of the binary anywhere serves https;
+-- a TLS civetweb cannot load stops start-up instead of a worker.
 local client = require "support.client"
+local fs = require "support.fs"
 local server = require "support.server"
 
-local function tmpdir()
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -p " .. dir))
-  return dir
-end
-
-local function sh(cmd)
-  local p = io.popen(cmd .. " 2>&1; echo \"status=$?\"")
-  local out = p:read("a")
-  p:close()
-  return tonumber(out:match("status=(%d+)\n$")), out
-end
+local sh, tmpdir = fs.run, fs.tmpdir
 
 -- One signed request of each dialect, sent with curl trusting `ca`.
 local function both_dialects(s, ca)
@@ -146,4 +136,53 @@ describe("--tls-cert and --tls-key #http #tls", function()
       assert.is_truthy(err:find(r[4], 1, true), err)
     end)
   end
+end)
+
+describe("TLS wherever the binary lies #http #tls", function()
+  local dir
+
+  lazy_setup(function()
+    dir = tmpdir()
+  end)
+
+  lazy_teardown(function()
+    os.execute("rm -rf " .. dir)
+  end)
+
+  it("serves https from a copy of the binary outside the checkout", function()
+    assert(os.execute(("cp %s %s/kmsemu"):format(server.BIN, dir)))
+    local s = server.with_bin(dir .. "/kmsemu", server.start, { "--scenario", "scenarios/default.lua",
+      "--tls-self-signed", dir .. "/c.pem" })
+    assert.is_string(s.url, server.describe(s))
+    both_dialects(s, dir .. "/c.pem")
+    assert.are.equal(0, server.stop(s))
+  end)
+
+  -- A civetweb that cannot load OpenSSL, made on purpose: a dlsym() that
+  -- hides one function it asks for. Serving on would crash a worker.
+  it("stops at start-up, status 1, when civetweb cannot load OpenSSL", function()
+    fs.write(dir .. "/hide.c", [[
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <string.h>
+void *dlsym(void *handle, const char *name)
+{
+    void *(*next)(void *, const char *);
+    if (strcmp(name, "SSL_CTX_new") == 0)
+        return NULL;
+    *(void **)&next = dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.34");
+    return next(handle, name);
+}
+]])
+    local status, out = sh(("cc -shared -fPIC -o %s/hide.so %s/hide.c"):format(dir, dir))
+    assert.are.equal(0, status, out)
+    -- The ordinary build even under make asan: a preloaded dlsym() would
+    -- stand between ASan's runtime and its own RTLD_NEXT look-ups.
+    local bin = (os.getenv("BUILD") or "build") .. "/kmsemu"
+    status, out = sh(("LD_PRELOAD=%s/hide.so timeout 30 %s --listen 127.0.0.1:0 "
+      .. "--tls-self-signed %s/d.pem"):format(dir, bin, dir))
+    assert.are.equal(1, status, out)
+    assert.matches("kmsemu: TLS unavailable: civetweb could not load the OpenSSL functions it needs", out)
+    assert.is_nil(out:find("listening", 1, true), out)
+  end)
 end)

@@ -8,8 +8,6 @@
 
 #include <stddef.h>
 
-#define KMS_VERSION "0.1.0"
-
 #define KMS_DEFAULT_LISTEN "127.0.0.1:8080"
 #define KMS_DEFAULT_THREADS 64
 /* The largest body read at all: the larger of the clouds' own limits

@@ -41,6 +41,9 @@ struct options {
     const char *tls_cert;
     const char *tls_key;
     const char *tls_self_signed;
+    const char *log;
+    const char *log_format;
+    int quiet;
 };
 
 static const char usage_text[] =
@@ -53,7 +56,8 @@ static const char usage_text[] =
     "  --listen HOST:PORT      address to listen on (default %s);\n"
     "                          port 0 picks a free port\n"
     "  --scenario FILE         scenario to load (default\n"
-    "                          scenarios/default.lua of this checkout)\n"
+    "                          scenarios/default.lua of this checkout,\n"
+    "                          or of share/kmsemu/ once installed)\n"
     "  --admin-token TOKEN     require 'Authorization: Bearer TOKEN'\n"
     "                          on /_kmsemu/ (default: loopback only)\n"
     "  --data-dir DIR          keep every change made at run time (keys,\n"
@@ -72,6 +76,11 @@ static const char usage_text[] =
     "                          certificate for the listen address and\n"
     "                          localhost, written to FILE for clients\n"
     "                          to trust (the key stays in memory)\n"
+    "  --log FILE              append the access log, one line per\n"
+    "                          request, to FILE (default: stderr)\n"
+    "  --log-format FORMAT     text (for people, the default) or json\n"
+    "                          (one object per line)\n"
+    "  --quiet                 no access log\n"
     "\n"
     "Limits (a request over one is refused; the server goes on):\n"
     "  --threads N             HTTP workers = connections served at\n"
@@ -110,17 +119,11 @@ static const char usage_text[] =
     "stderr: keys, plaintexts and signatures are never logged.\n"
     "SIGINT or SIGTERM stop it; the exit status is then 0. A scenario\n"
     "that does not load, a damaged log in --data-dir, or a --data-dir\n"
-    "another kmsemu holds stops start-up with status 2.\n";
-
-static void
-usage(FILE *out)
-{
-    fprintf(out, usage_text,
-        KMS_DEFAULT_LISTEN, KMS_DEFAULT_THREADS, KMS_DEFAULT_QUEUE,
-        KMS_DEFAULT_MAX_BODY, KMS_DEFAULT_HEADER_BYTES,
-        KMS_DEFAULT_MAX_HEADERS, KMS_DEFAULT_REQUEST_TIMEOUT_MS,
-        KMS_DEFAULT_SCRIPT_MS, KMS_DEFAULT_LUA_HEAP_MB);
-}
+    "another kmsemu holds stops start-up with status 2.\n"
+    "\n"
+    "Environment: each option may be given as KMSEMU_ and its name in\n"
+    "capitals, '-' as '_' (--data-dir: KMSEMU_DATA_DIR; a switch takes 1\n"
+    "or 0); the command line wins, an empty variable counts as unset:\n";
 
 static int
 parse_long(const char *flag, const char *s, long min, long max, long *out)
@@ -143,26 +146,26 @@ parse_long(const char *flag, const char *s, long min, long max, long *out)
  * side learns the rule and says whether NAME is a dialect; the read
  * limit grows to the largest rule so that the dialect gets to answer. */
 static int
-parse_max_body(const char *v, struct options *o)
+parse_max_body(const char *label, const char *v, struct options *o)
 {
     const char *eq = strchr(v, '=');
     long n;
     size_t i;
 
     if (eq == NULL)
-        return parse_long("--max-body", v, 1024, 1L << 30, &o->max_body);
+        return parse_long(label, v, 1024, 1L << 30, &o->max_body);
     for (i = 0; v + i < eq; i++)
         if (!isalnum((unsigned char)v[i]) && v[i] != '_')
             break;
     if (v + i != eq || i == 0) {
-        fprintf(stderr, "kmsemu: --max-body wants BYTES or DIALECT=BYTES, "
-                        "not '%s'\n", v);
+        fprintf(stderr, "kmsemu: %s wants BYTES or DIALECT=BYTES, "
+                        "not '%s'\n", label, v);
         return -1;
     }
-    if (parse_long("--max-body", eq + 1, 0, 1L << 30, &n) != 0)
+    if (parse_long(label, eq + 1, 0, 1L << 30, &n) != 0)
         return -1;
     if (o->n_max_body_rules == KMS_MAX_BODY_RULES) {
-        fprintf(stderr, "kmsemu: --max-body DIALECT=BYTES given too often\n");
+        fprintf(stderr, "kmsemu: %s DIALECT=BYTES given too often\n", label);
         return -1;
     }
     o->max_body_rules[o->n_max_body_rules++] = v;
@@ -171,19 +174,32 @@ parse_max_body(const char *v, struct options *o)
     return 0;
 }
 
-/* The options that take one value: a string, or a number in a range. */
-#define STR(name, field) {name, offsetof(struct options, field), 0, 0}
-#define NUM(name, field, min, max) {name, offsetof(struct options, field), min, max}
+/* The options: a string, a number in a range, a switch (no value), or
+ * one with a parser of its own. Each can also come from the environment
+ * (see env_name); a flag on the command line wins. */
+enum flag_kind { FLAG_STR, FLAG_NUM, FLAG_SWITCH, FLAG_PARSER };
+
+#define STR(name, field) \
+    {name, FLAG_STR, offsetof(struct options, field), 0, 0, NULL}
+#define NUM(name, field, min, max) \
+    {name, FLAG_NUM, offsetof(struct options, field), min, max, NULL}
+#define SWITCH(name, field) \
+    {name, FLAG_SWITCH, offsetof(struct options, field), 0, 0, NULL}
+#define PARSER(name, fn) {name, FLAG_PARSER, 0, 0, 0, fn}
 
 static const struct flag {
     const char *name;
+    enum flag_kind kind;
     size_t offset;
-    long min, max; /* both 0 for a string */
+    long min, max;
+    int (*parse)(const char *label, const char *v, struct options *o);
 } flags[] = {
     STR("--listen", listen), STR("--scenario", scenario),
     STR("--admin-token", admin_token), STR("--data-dir", data_dir),
     STR("--lua-dir", lua_dir), STR("--tls-cert", tls_cert),
     STR("--tls-key", tls_key), STR("--tls-self-signed", tls_self_signed),
+    STR("--log", log), STR("--log-format", log_format),
+    SWITCH("--quiet", quiet),
     NUM("--queue", queue, 1, 65536),
     NUM("--max-header-bytes", max_header_bytes, 1024, 1L << 20),
     NUM("--max-headers", max_headers, 1, KMS_DEFAULT_MAX_HEADERS),
@@ -191,35 +207,107 @@ static const struct flag {
     NUM("--lua-heap-mb", heap_mb, 16, 1L << 20),
     NUM("--script-ms", script_ms, 1, 600000),
     NUM("--request-timeout-ms", request_timeout_ms, 10, 3600000),
+    PARSER("--max-body", parse_max_body),
 };
 
-/* Sets the option a names to v; -1 for an unknown option or a bad value. */
+#define N_FLAGS (sizeof(flags) / sizeof(flags[0]))
+
+/* The variable of a flag: --data-dir is KMSEMU_DATA_DIR. */
+static void
+env_name(const struct flag *f, char *out, size_t outlen)
+{
+    size_t i, n = (size_t)snprintf(out, outlen, "KMSEMU_%s", f->name + 2);
+
+    for (i = 7; i < n && i < outlen; i++)
+        out[i] = out[i] == '-' ? '_' : (char)toupper((unsigned char)out[i]);
+}
+
+/* Sets f from v (NULL: a switch given as a flag); label names the flag or
+ * the variable in a complaint. Returns 0, or -1 for a bad value. */
 static int
-parse_flag(const char *a, const char *v, struct options *o)
+set_flag(const struct flag *f, const char *label, const char *v,
+         struct options *o)
+{
+    void *field = (char *)o + f->offset;
+
+    switch (f->kind) {
+    case FLAG_STR:
+        *(const char **)field = v;
+        return 0;
+    case FLAG_NUM:
+        return parse_long(label, v, f->min, f->max, field);
+    case FLAG_SWITCH:
+        if (v != NULL && strcmp(v, "1") != 0 && strcmp(v, "0") != 0) {
+            fprintf(stderr, "kmsemu: %s wants 1 or 0, not '%s'\n", label, v);
+            return -1;
+        }
+        *(int *)field = v == NULL || v[0] == '1';
+        return 0;
+    case FLAG_PARSER:
+        return f->parse(label, v, o);
+    }
+    return -1;
+}
+
+static const struct flag *
+find_flag(const char *name)
 {
     size_t i;
 
-    if (strcmp(a, "--max-body") == 0)
-        return parse_max_body(v, o);
-    for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-        const struct flag *f = &flags[i];
+    for (i = 0; i < N_FLAGS; i++)
+        if (strcmp(name, flags[i].name) == 0)
+            return &flags[i];
+    return NULL;
+}
 
-        if (strcmp(a, f->name) != 0)
+/* The variables of the flags the command line left out; an empty one
+ * counts as unset. */
+static int
+parse_env(const unsigned char *given, struct options *o)
+{
+    char var[64];
+    const char *v;
+    size_t i;
+
+    for (i = 0; i < N_FLAGS; i++) {
+        env_name(&flags[i], var, sizeof(var));
+        if (given[i] || (v = getenv(var)) == NULL || v[0] == '\0')
             continue;
-        if (f->max == 0) {
-            *(const char **)((char *)o + f->offset) = v;
-            return 0;
-        }
-        return parse_long(a, v, f->min, f->max, (long *)((char *)o + f->offset));
+        if (set_flag(&flags[i], var, v, o) != 0)
+            return -1;
     }
-    fprintf(stderr, "kmsemu: unknown option '%s' (see --help)\n", a);
-    return -1;
+    return 0;
+}
+
+/* The text above, then the variables of the options. */
+static void
+usage(FILE *out)
+{
+    char var[64];
+    size_t i, col = 0;
+
+    fprintf(out, usage_text,
+        KMS_DEFAULT_LISTEN, KMS_DEFAULT_THREADS, KMS_DEFAULT_QUEUE,
+        KMS_DEFAULT_MAX_BODY, KMS_DEFAULT_HEADER_BYTES,
+        KMS_DEFAULT_MAX_HEADERS, KMS_DEFAULT_REQUEST_TIMEOUT_MS,
+        KMS_DEFAULT_SCRIPT_MS, KMS_DEFAULT_LUA_HEAP_MB);
+    for (i = 0; i < N_FLAGS; i++) {
+        env_name(&flags[i], var, sizeof(var));
+        if (col > 0 && col + strlen(var) + 1 > 70) {
+            fputc('\n', out);
+            col = 0;
+        }
+        col += (size_t)fprintf(out, col == 0 ? "  %s" : " %s", var);
+    }
+    fputc('\n', out);
 }
 
 /* Returns 0 to go on, 1 when --help/--version answered, -1 on bad usage. */
 static int
 parse_args(int argc, char **argv, struct options *o)
 {
+    unsigned char given[N_FLAGS] = {0};
+    const struct flag *f;
     int i;
 
     for (i = 1; i < argc; i++) {
@@ -231,14 +319,21 @@ parse_args(int argc, char **argv, struct options *o)
             printf("kmsemu %s\n", KMS_VERSION);
             return 1;
         }
-        if (i + 1 == argc) {
-            fprintf(stderr, "kmsemu: unknown or incomplete option '%s'\n", argv[i]);
+        if ((f = find_flag(argv[i])) == NULL) {
+            fprintf(stderr, "kmsemu: unknown option '%s' (see --help)\n", argv[i]);
             return -1;
         }
-        if (parse_flag(argv[i], argv[i + 1], o) != 0)
+        if (f->kind != FLAG_SWITCH && i + 1 == argc) {
+            fprintf(stderr, "kmsemu: %s wants a value\n", argv[i]);
             return -1;
-        i++;
+        }
+        if (set_flag(f, argv[i], f->kind == FLAG_SWITCH ? NULL : argv[i + 1], o) != 0)
+            return -1;
+        i += f->kind != FLAG_SWITCH;
+        given[f - flags] = 1;
     }
+    if (parse_env(given, o) != 0)
+        return -1;
     if ((o->tls_cert != NULL) != (o->tls_key != NULL) ||
         (o->tls_cert != NULL && o->tls_self_signed != NULL)) {
         fprintf(stderr, "kmsemu: give --tls-cert with --tls-key, or "
@@ -277,11 +372,12 @@ tls_setup(const struct options *o, struct tls_identity **id, char *err,
 }
 
 /* Waits for SIGINT or SIGTERM and returns it. Meanwhile, once a second
- * in which requests were served, hands malloc's free pages back to the
- * kernel: the buffers of 64 workers share one arena, and without this RSS
- * crept up under a long mixed load while the Lua heap stayed flat. */
+ * in which requests were served, writes out the access log's buffer and
+ * hands malloc's free pages back to the kernel: the buffers of 64 workers
+ * share one arena, and without this RSS crept up under a long mixed load
+ * while the Lua heap stayed flat. */
 static int
-serve(struct http_server *srv, const sigset_t *stop)
+serve(struct http_server *srv, struct vm *vm, const sigset_t *stop)
 {
     const struct timespec second = {1, 0};
     unsigned long seen = 0, now;
@@ -293,22 +389,25 @@ serve(struct http_server *srv, const sigset_t *stop)
             return sig;
         if ((now = http_served(srv)) != seen) {
             seen = now;
+            vm_tick(vm);
             malloc_trim(0);
         }
     }
 }
 
-/* The checkout kmsemu runs from, for the default scenario: the parent of
- * the binary's directory (build/kmsemu) when it has one, else the current
- * directory. */
+/* The default scenario: scenarios/default.lua of the checkout the binary
+ * was built in (build/kmsemu), or of the prefix it was installed to
+ * (bin/kmsemu, share/kmsemu/), else of the current directory. */
 static void
-project_root(char *out, size_t outlen)
+default_scenario(char *out, size_t outlen)
 {
-    char exe[PATH_MAX], probe[PATH_MAX + 32];
+    static const char *const homes[] = {"", "/share/kmsemu"};
+    char exe[PATH_MAX], probe[PATH_MAX + 64];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     char *slash;
+    size_t i;
 
-    snprintf(out, outlen, ".");
+    snprintf(out, outlen, "scenarios/default.lua");
     if (n <= 0)
         return;
     exe[n] = '\0';
@@ -318,9 +417,14 @@ project_root(char *out, size_t outlen)
     if ((slash = strrchr(exe, '/')) == NULL)
         return;
     *slash = '\0';
-    snprintf(probe, sizeof(probe), "%s/scenarios/default.lua", exe);
-    if (access(probe, R_OK) == 0)
-        snprintf(out, outlen, "%s", exe[0] ? exe : "/");
+    for (i = 0; i < sizeof(homes) / sizeof(homes[0]); i++) {
+        snprintf(probe, sizeof(probe), "%s%s/scenarios/default.lua", exe,
+                 homes[i]);
+        if (access(probe, R_OK) == 0) {
+            snprintf(out, outlen, "%s", probe);
+            return;
+        }
+    }
 }
 
 /* The listener's half of start-up, on a thread of its own. */
@@ -399,7 +503,7 @@ serve_until_stopped(const struct options *o, const struct vm_config *vc,
              http_address(listener.srv));
     printf("kmsemu listening on %s\n%s\n", url, vm_describe(vm, url));
     fflush(stdout);
-    sig = serve(listener.srv, stop);
+    sig = serve(listener.srv, vm, stop);
     fprintf(stderr, "kmsemu: signal %d, stopping\n", sig);
 done:
     http_stop(listener.srv);
@@ -421,7 +525,7 @@ main(int argc, char **argv)
         .script_ms = KMS_DEFAULT_SCRIPT_MS,
         .request_timeout_ms = KMS_DEFAULT_REQUEST_TIMEOUT_MS,
     };
-    char root[PATH_MAX], scenario[PATH_MAX + 32];
+    char scenario[PATH_MAX + 64];
     const char *mode = argc > 1 ? argv[1] : "", *file = NULL;
     int rc, check = strcmp(mode, "check") == 0, run = strcmp(mode, "run") == 0;
     struct vm_config vc;
@@ -432,21 +536,24 @@ main(int argc, char **argv)
             fprintf(stderr, "kmsemu: usage: kmsemu %s FILE [options]\n", mode);
             return 2;
         }
-        o.scenario = file = argv[2];
+        file = argv[2];
         argc -= 2;
         argv += 2;
     }
     if ((rc = parse_args(argc, argv, &o)) != 0)
         return rc > 0 ? 0 : 2;
+    if (file != NULL)
+        o.scenario = file;
     if (o.scenario == NULL) {
-        project_root(root, sizeof(root));
-        snprintf(scenario, sizeof(scenario), "%s/scenarios/default.lua", root);
+        default_scenario(scenario, sizeof(scenario));
         o.scenario = scenario;
     }
     vc = (struct vm_config){
         .lua_dir = o.lua_dir, .scenario = o.scenario, .script_ms = o.script_ms,
         .admin_token = o.admin_token, .data_dir = o.data_dir,
         .heap_mb = o.heap_mb, .n_max_body_rules = o.n_max_body_rules,
+        .log = o.quiet ? NULL : o.log ? o.log : "-",
+        .log_format = o.log_format,
     };
     memcpy(vc.max_body_rules, o.max_body_rules, sizeof(vc.max_body_rules));
     /* Nearly every allocation happens under the one Lua lock, so
