@@ -33,6 +33,7 @@ PIC_OBJS := $(BUILD)/obj/pic/crypto.o $(BUILD)/obj/pic/lcore.o $(BUILD)/obj/pic/
 
 LISTEN   ?= 127.0.0.1:8080
 SCENARIO ?= scenarios/default.lua
+LOG_FORMAT ?= text
 
 # Debian 12 packages: the C and Lua build and the test runner. Node and npm
 # (for the SDK contract tests) are installed only when absent: a machine
@@ -100,11 +101,13 @@ deps:
 	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# The access log goes to stderr, one line per request (LOG_FORMAT=json).
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(BIN) --listen $(LISTEN) --scenario $(SCENARIO)
+	$(BIN) --listen $(LISTEN) --scenario $(SCENARIO) --log-format $(LOG_FORMAT)
 
 test: deps
+	$(Q)$(MAKE) --no-print-directory deps DEB_PKGS="$(TEST_PKGS)"
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)sh spec/run.sh
 

@@ -81,14 +81,15 @@ vm_preload(lua_State *L)
     lua_pop(L, 1);
 }
 
-/* The options table of kmsemu.start: scenario, admin_token, data_dir and
- * max_body = {NAME = bytes} from the "NAME=BYTES" rules main() checked. */
+/* The options table of kmsemu.start: scenario, admin_token, data_dir,
+ * max_body = {NAME = bytes} from the "NAME=BYTES" rules main() checked,
+ * log and log_format. */
 static void
 vm_push_options(lua_State *L, const struct vm_config *cfg)
 {
     int i;
 
-    lua_createtable(L, 0, 4);
+    lua_createtable(L, 0, 6);
     lua_pushstring(L, cfg->scenario);
     lua_setfield(L, -2, "scenario");
     lua_pushstring(L, cfg->admin_token);
@@ -106,6 +107,10 @@ vm_push_options(lua_State *L, const struct vm_config *cfg)
         lua_settable(L, -3);
     }
     lua_setfield(L, -2, "max_body");
+    lua_pushstring(L, cfg->log);
+    lua_setfield(L, -2, "log");
+    lua_pushstring(L, cfg->log_format);
+    lua_setfield(L, -2, "log_format");
 }
 
 /* Lua sets the young generation as a share of the heap, so it grew with
@@ -233,6 +238,15 @@ vm_run_steps(struct vm *vm, long budget_ms)
     lua_settop(L, 0);
     pthread_mutex_unlock(&vm->lock);
     return failures;
+}
+
+void
+vm_tick(struct vm *vm)
+{
+    pthread_mutex_lock(&vm->lock);
+    vm_call(vm, "tick", NULL, vm->script_ms);
+    lua_settop(vm->L, 0);
+    pthread_mutex_unlock(&vm->lock);
 }
 
 void

@@ -29,6 +29,8 @@ struct vm_config {
      * the core does not know which names exist. */
     const char *max_body_rules[KMS_MAX_BODY_RULES];
     int n_max_body_rules;
+    const char *log;        /* access log: a file, "-" for stderr, NULL: none */
+    const char *log_format; /* its format name, or NULL for the default */
 };
 
 /* Builds the state, loads the Lua side and the scenario. On failure returns
@@ -48,6 +50,10 @@ const char *vm_describe(struct vm *vm, const char *url);
  * requests and answers go to stdout. Returns how many steps failed, or
  * -1 when the run itself could not happen. budget_ms bounds the whole. */
 int vm_run_steps(struct vm *vm, long budget_ms);
+
+/* Lets the Lua side do its periodic work (write out the access log's
+ * buffer); the server calls it about once a second while it serves. */
+void vm_tick(struct vm *vm);
 
 void vm_destroy(struct vm *vm);
 

@@ -34,23 +34,27 @@ M.codes = {
 }
 
 -- message, when given, is the whole message the dialect sends instead of
--- the one it has for the code.
-local function new(code, detail, vendor, message)
-  return setmetatable({ code = code, detail = detail, vendor = vendor, message = message }, mt)
+-- the one it has for the code. diagnostic, when given, is kmsemu's own
+-- account of the failure for the access log and the journal (what it
+-- expected, what it got), never part of the answer: its first line is the
+-- reason, the rest the detail.
+local function new(code, detail, vendor, message, diagnostic)
+  return setmetatable({ code = code, detail = detail, vendor = vendor, message = message,
+                        diagnostic = diagnostic }, mt)
 end
 
 -- The error table without raising it, for an error decided before any
 -- operation runs (an injected fault).
 M.new = new
 
-function M.raise(code, detail)
+function M.raise(code, detail, diagnostic)
   assert(M.codes[code], "unknown neutral error code " .. tostring(code))
-  error(new(code, detail), 0)
+  error(new(code, detail, nil, nil, diagnostic), 0)
 end
 
 -- A dialect-specific code, for rules only one cloud has.
-function M.vendor(code, detail, message)
-  error(new(code, detail, true, message), 0)
+function M.vendor(code, detail, message, diagnostic)
+  error(new(code, detail, true, message, diagnostic), 0)
 end
 
 function M.is(e)

@@ -9,6 +9,7 @@ local core = require "kmsemu.core"
 local actions = require "kmsemu.actions"
 local admin = require "kmsemu.admin"
 local faults = require "kmsemu.faults"
+local log = require "kmsemu.log"
 local persist = require "kmsemu.persist"
 local scenario = require "kmsemu.scenario"
 local shaping = require "kmsemu.shaping"
@@ -42,7 +43,7 @@ end
 -- made since. Returns nothing on success, or the error message.
 function M.start(opts)
   admin_token = opts.admin_token
-  local bad = body_limits(opts.max_body)
+  local bad = body_limits(opts.max_body) or log.open(opts.log, opts.log_format)
   if bad then
     return bad
   end
@@ -59,20 +60,38 @@ function M.start(opts)
   world = w
 end
 
--- The call record becomes the journal entry; its error is the answer's,
--- as shaped, before any connection fault. The metrics count an action the
--- dialect does not know under one name: a client's made-up names must not
--- grow them without bound (the journal is a ring).
+-- Why an error was answered, in one line: the fault that injected it,
+-- the dialect's diagnosis (its first line), or the error's message.
+local function reason(c, fired)
+  if not c.error then
+    return nil
+  end
+  if fired.error then
+    return "injected by fault " .. table.concat(fired.ids, ",")
+  end
+  return c.diagnostic and c.diagnostic:match("^[^\n]*") or c.message
+end
+
+-- The call record becomes the journal entry and the access log's line;
+-- its error is the answer's, as shaped, before any connection fault. The
+-- metrics count an action the dialect does not know under one name: a
+-- client's made-up names must not grow them without bound (the journal
+-- is a ring).
 local function journal(dialect, c, res, fired, started)
   c.time, c.status, c.faults = os.time(), res.status, fired.ids
+  c.reason = reason(c, fired)
   -- Time in the Lua state (monotonic) plus the injected delay.
-  c.latency_ms = math.floor(core.clock() - started + 0.5) + fired.delay_ms
+  local ms = core.clock() - started + fired.delay_ms
+  c.latency_ms = math.floor(ms + 0.5)
   world.journal:record(c)
   local action = c.action
   if action and not dialect.known(action) then
     action = "(unknown)"
   end
-  world.metrics:observe(c.dialect, action, res.status, fired.ids)
+  world.metrics:observe(c.dialect, action, res.status, c.error, ms / 1000, fired.ids)
+  if log.on then
+    log.write(c, ms)
+  end
 end
 
 -- Makes a scenario's text the world; the old world stays on error.
@@ -123,6 +142,7 @@ function M.handle(req)
   if not persist.flush(world) then
     res = dialect.fail(faults.error_for("internal", dialect), c)
   end
+  c.request_id = dialect.request_id(res)
   if res.json ~= nil then
     res.body, res.json = util.encode(res.json), nil
   end
@@ -142,6 +162,14 @@ function M.handle(req)
   end
   journal(dialect, c, res, fired, started)
   return res
+end
+
+-- The server's periodic call (vm_tick), about once a second while it
+-- serves.
+function M.tick()
+  if log.on then
+    log.flush()
+  end
 end
 
 -- kmsemu run: the scenario's steps; returns how many failed.

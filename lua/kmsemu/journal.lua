@@ -17,7 +17,8 @@ Journal.__index = Journal
 -- than a table per entry, so recording allocates nothing and the garbage
 -- collector walks a dozen arrays instead of ten thousand small tables.
 M.FIELDS = { "seq", "time", "dialect", "action", "neutral", "key_id", "caller", "method", "path",
-             "status", "error", "message", "faults", "connection", "latency_ms" }
+             "status", "error", "message", "faults", "connection", "latency_ms", "request_id",
+             "reason", "diagnostic" }
 
 -- Each column is cut into chunks of CHUNK slots. Under generational
 -- collection a write into an old table sends the collector through all of
@@ -49,10 +50,13 @@ end
 
 -- entry: time, dialect, action (native), neutral, key_id, caller, method,
 -- path, status, error (code), message (the error's), faults (list of
--- ids), connection, latency_ms; any table with those fields (the router
--- passes its call record). Gets a sequence number. Written out field by
--- field: this runs on every request, and a loop over M.FIELDS cost more
--- than the writes.
+-- ids), connection, latency_ms, request_id (an error answer's), reason (why an
+-- error: the fault that injected it, the dialect's diagnosis, or the
+-- message), diagnostic (the dialect's account of a failed check: what it
+-- expected and got); any table with those fields (the router passes its
+-- call record). Gets a sequence number. Written out field by field: this
+-- runs on every request, and a loop over M.FIELDS cost more than the
+-- writes.
 function Journal:record(e)
   self.seq = self.seq + 1
   local ci, at = place((self.first + self.n - 1) % self.size + 1)
@@ -62,6 +66,10 @@ function Journal:record(e)
   c.method[ci][at], c.path[ci][at], c.message[ci][at] = e.method, e.path, e.message
   c.error[ci][at], c.faults[ci][at], c.connection[ci][at], c.latency_ms[ci][at] =
     e.error, e.faults, e.connection, e.latency_ms
+  -- A request id is kept for errors only: one new string per request in
+  -- the ring costs every request about a microsecond of collection.
+  c.request_id[ci][at], c.reason[ci][at], c.diagnostic[ci][at] =
+    e.error and e.request_id or nil, e.reason, e.diagnostic
   if self.n < self.size then
     self.n = self.n + 1
   else
@@ -96,11 +104,11 @@ end
 -- The filters and the type of their values: dialect, action (neutral or
 -- native name), key_id, caller, method, path, status, error (code), fault
 -- (id), connection (the connection fault's effect: reset, close, ...),
--- since (seq, exclusive).
+-- request_id, since (seq, exclusive).
 M.FILTERS = {
   dialect = "string", action = "string", key_id = "string", caller = "string", method = "string",
   path = "string", status = "integer", error = "string", fault = "string", connection = "string",
-  since = "integer",
+  request_id = "string", since = "integer",
 }
 local FILTER_NAMES = {}
 for name in pairs(M.FILTERS) do
@@ -150,6 +158,7 @@ local function keep(c, slot, f)
     and (f.status == nil or f.status == c.status[ci][at])
     and (f.error == nil or f.error == c.error[ci][at])
     and (f.connection == nil or f.connection == c.connection[ci][at])
+    and (f.request_id == nil or f.request_id == c.request_id[ci][at])
     and (f.fault == nil or has_fault(c.faults[ci][at], tostring(f.fault)))
     and (f.since == nil or c.seq[ci][at] > f.since)
 end

@@ -15,8 +15,10 @@
 --   handle(world, req, parsed, call)
 --                            the response table { status, headers, json =
 --                            the document, or body = raw text }; for an
---                            error answer it sets call.error and call.message
+--                            error answer it sets call.error and call.message,
+--                            and call.diagnostic from the error's (errors.lua)
 --   fail(e, call)            the same for a raised or injected error table
+--   request_id(res)          the id a response carries, or nil
 --   error_of(res)            code and message of a response a hook changed
 --   param(parsed, name)      a request parameter's string value, or nil
 --   RETRY_AFTER              whether its throttling answers say Retry-After

@@ -8,6 +8,7 @@
 --    values lower-cased; the payload hash covers the raw body bytes.
 local core = require "kmsemu.core"
 local errors = require "kmsemu.errors"
+local log = require "kmsemu.log"
 local util = require "kmsemu.util"
 
 local M = {}
@@ -73,21 +74,57 @@ local function payload_hash(req)
   return req.body == "" and EMPTY_HASH or core.hex(core.digest("sha256", req.body))
 end
 
--- The signature the request should carry if it was signed with the given
--- host value, or nil when a signed header is absent.
-local function expected(host, req, a, secret_key, timestamp, payload)
+local function canonical_request(host, req, a, payload)
   local headers = util.canonical_headers(req, a.signed_headers, host, true)
   if not headers then
     return nil
   end
-  local canonical = table.concat({
-    req.method, "/", req.query, headers, a.signed_headers, payload,
-  }, "\n")
-  local sts = table.concat({
+  return table.concat({ req.method, "/", req.query, headers, a.signed_headers, payload }, "\n")
+end
+
+local function string_to_sign(canonical, a, timestamp)
+  return table.concat({
     M.ALGORITHM, timestamp, a.date .. "/" .. a.service .. "/tc3_request",
     core.hex(core.digest("sha256", canonical)),
   }, "\n")
-  return core.hex(core.hmac("sha256", signing_key(secret_key, a.date, a.service), sts))
+end
+
+-- The signature the request should carry if it was signed with the given
+-- host value, or nil when a signed header is absent.
+local function expected(host, req, a, secret_key, timestamp, payload)
+  local canonical = canonical_request(host, req, a, payload)
+  return canonical and core.hex(core.hmac("sha256", signing_key(secret_key, a.date, a.service),
+    string_to_sign(canonical, a, timestamp)))
+end
+
+-- Diagnostics: the access log's account of a refusal, never the answer's
+-- (Response.Error stays the cloud's). A canonical request is shown with
+-- the values of token headers and of secret-bearing parameters of a GET
+-- query replaced by their length. secret_param(name): whether a
+-- parameter's value is kept out of diagnostics.
+M.secret_param = log.secret_names { "plaintext", "token", "secretkey", "password", "material", "message" }
+
+local function mismatch(req, a, timestamp, payload)
+  return log.mismatch({
+    ("signature mismatch for SecretId %s (%s, SignedHeaders %s)"):format(a.secret_id, M.ALGORITHM,
+      a.signed_headers),
+    ("credential scope: %s/%s/tc3_request"):format(a.date, a.service),
+  }, req.headers.host or "", function(h)
+    local canonical = canonical_request(h, req, a, payload)
+    if not canonical then
+      return nil, "SignedHeaders names a header the request does not carry"
+    end
+    return canonical, string_to_sign(canonical, a, timestamp)
+  end, M.secret_param)
+end
+
+function M.skew(timestamp, ts, now)
+  if not ts then
+    return ("X-TC-Timestamp '%s' is not an integer"):format(tostring(timestamp):sub(1, 40))
+  end
+  return ("X-TC-Timestamp %d (%s) is %d s %s the server's clock (%s); the API allows %d s"):format(ts,
+    os.date("!%Y-%m-%dT%H:%M:%SZ", ts), math.abs(now - ts), ts < now and "behind" or "ahead of",
+    os.date("!%Y-%m-%dT%H:%M:%SZ", now), M.MAX_SKEW)
 end
 
 -- "YYYY-MM-DD" of a timestamp, UTC; os.date costs more than the rest of
@@ -110,29 +147,35 @@ local hosts = {} -- util.host_signed's memo
 function M.verify(creds, req, timestamp, now, parsed)
   local header = req.headers.authorization
   if not header or header == "" then
-    errors.raise("AUTH_MISSING")
+    errors.raise("AUTH_MISSING", nil, "no Authorization header")
   end
   local a = parsed or M.parse(header)
   if not a then
-    errors.raise("AUTH_MALFORMED", "Authorization does not follow TC3-HMAC-SHA256")
+    errors.raise("AUTH_MALFORMED", "Authorization does not follow TC3-HMAC-SHA256",
+      ("Authorization (starting '%s') is not '%s Credential=ID/DATE/SERVICE/tc3_request, "
+        .. "SignedHeaders=a;b, Signature=hex'"):format(header:match("^%S*"):sub(1, 40), M.ALGORITHM))
   end
   local names = ";" .. a.signed_headers .. ";"
   if not (names:find(";content%-type;") and names:find(";host;")) then
-    errors.raise("AUTH_MALFORMED", "SignedHeaders must include content-type and host")
+    errors.raise("AUTH_MALFORMED", "SignedHeaders must include content-type and host",
+      ("SignedHeaders %s lacks content-type or host"):format(a.signed_headers))
   end
   if not creds or a.secret_id ~= creds.secret_id then
-    errors.raise("AUTH_UNKNOWN_KEY", a.secret_id)
+    errors.raise("AUTH_UNKNOWN_KEY", a.secret_id, ("unknown SecretId %s: the scenario's is %s")
+      :format(a.secret_id, creds and creds.secret_id or "none"))
   end
   local ts = math.tointeger(tonumber(timestamp))
   if not ts or math.abs(now - ts) > M.MAX_SKEW then
-    errors.raise("AUTH_EXPIRED")
+    errors.raise("AUTH_EXPIRED", nil, M.skew(timestamp, ts, now))
   end
   if a.date ~= utc_date(ts) then
-    errors.raise("AUTH_SIGNATURE", "the Credential date is not the UTC date of X-TC-Timestamp")
+    errors.raise("AUTH_SIGNATURE", "the Credential date is not the UTC date of X-TC-Timestamp",
+      ("credential scope %s/%s/tc3_request: its date is not %s, the UTC date of X-TC-Timestamp %d")
+        :format(a.date, a.service, utc_date(ts), ts))
   end
   if not util.host_signed(hosts, req.headers.host or "", a.signature, expected,
       req, a, creds.secret_key, timestamp, payload_hash(req)) then
-    errors.raise("AUTH_SIGNATURE")
+    errors.raise("AUTH_SIGNATURE", nil, mismatch(req, a, timestamp, payload_hash(req)))
   end
   return a.secret_id
 end

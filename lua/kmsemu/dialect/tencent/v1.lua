@@ -5,6 +5,7 @@
 -- HmacSHA256 and SHA-1 otherwise.
 local core = require "kmsemu.core"
 local errors = require "kmsemu.errors"
+local log = require "kmsemu.log"
 local auth = require "kmsemu.dialect.tencent.auth"
 
 local M = {}
@@ -16,16 +17,32 @@ M.COMMON = {
   RequestClient = true, Language = true,
 }
 
-local function string_to_sign(method, host, form, underscores)
+-- hide, for a diagnostic: secret-bearing values replaced by their length.
+local function string_to_sign(method, host, form, underscores, hide)
   local parts = {}
   for _, kv in ipairs(form) do
     if kv[1] ~= "Signature" then
       local k = underscores and kv[1]:gsub("_", ".") or kv[1]
-      parts[#parts + 1] = k .. "=" .. kv[2]
+      parts[#parts + 1] = k .. "=" .. (hide and auth.secret_param(k) and log.hidden(kv[2]) or kv[2])
     end
   end
   table.sort(parts)
   return method .. host .. "/?" .. table.concat(parts, "&")
+end
+
+-- The access log's account of a mismatch: the string to sign kmsemu
+-- expected for the host as sent, and the variants it tried.
+local function mismatch(req, form, secret_id, hash)
+  local host = req.headers.host or ""
+  local forms = { host, host:match("^(.*):%d+$") }
+  local lines = {
+    ("signature mismatch for SecretId %s (v1, Hmac%s)"):format(secret_id, hash:upper()),
+    ("string to sign kmsemu expected (Host %s):"):format(host),
+  }
+  table.move(log.block(string_to_sign(req.method, host, form, false, true)), 1, 1, #lines + 1, lines)
+  lines[#lines + 1] = "host forms tried: " .. table.concat(forms, ", ")
+    .. ", each with the parameter names as sent and with '_' as '.'"
+  return table.concat(lines, "\n")
 end
 
 local function required(common, name)
@@ -75,14 +92,15 @@ function M.verify(creds, req, form, common, now)
   local ts = math.tointeger(tonumber(required(common, "Timestamp")))
   required(common, "Nonce")
   if not creds or secret_id ~= creds.secret_id then
-    errors.raise("AUTH_UNKNOWN_KEY", secret_id)
+    errors.raise("AUTH_UNKNOWN_KEY", secret_id, ("unknown SecretId %s: the scenario's is %s")
+      :format(secret_id, creds and creds.secret_id or "none"))
   end
   if not ts or math.abs(now - ts) > auth.MAX_SKEW then
-    errors.raise("AUTH_EXPIRED")
+    errors.raise("AUTH_EXPIRED", nil, (auth.skew(common.Timestamp, ts, now):gsub("^X%-TC%-Timestamp", "Timestamp")))
   end
   local hash = common.SignatureMethod == "HmacSHA256" and "sha256" or "sha1"
   if not matches(creds, req, form, signature, hash) then
-    errors.raise("AUTH_SIGNATURE")
+    errors.raise("AUTH_SIGNATURE", nil, mismatch(req, form, secret_id, hash))
   end
 end
 
