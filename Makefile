@@ -40,7 +40,9 @@ LOG_FORMAT ?= text
 # may carry a newer Node that Debian's npm package would conflict with.
 DEB_PKGS := build-essential pkg-config liblua5.4-dev lua5.4 libssl-dev \
             lua-cjson-dev lua-cjson libcivetweb-dev lua-busted lua-socket \
-            openssl
+            openssl lintian man-db strace
+# make test alone needs these: the headless browser of spec/ui.
+TEST_PKGS := chromium
 
 Q = @
 ifeq ($(V),1)
@@ -50,14 +52,16 @@ endif
 # The Lua modules, compiled into the binary as bytecode (debug information
 # kept, paths relative to the checkout); --lua-dir loads sources instead.
 LUA_MODS := $(sort $(shell find lua -name '*.lua'))
+# The dashboard's files, compiled in beside them (src/embed.lua).
+UI_FILES := $(sort $(shell find lua -name '*.html' -o -name '*.css' -o -name '*.js'))
 LUA_GEN  := $(BUILD)/gen/lua_modules.c
 
 all: $(BIN) $(MODULE)
 
-$(LUA_GEN): src/embed.lua $(LUA_MODS) $(shell find lua -type d)
+$(LUA_GEN): src/embed.lua $(LUA_MODS) $(UI_FILES) $(shell find lua -type d)
 	@mkdir -p $(@D)
 	@echo "GEN  $@"
-	$(Q)lua5.4 src/embed.lua $(LUA_MODS) >$@.tmp && mv $@.tmp $@
+	$(Q)lua5.4 src/embed.lua $(LUA_MODS) $(UI_FILES) >$@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/lua_modules.o: $(LUA_GEN) src/vm_impl.h src/vm.h src/kmsemu.h | $(BUILD)/obj
 	@echo "CC   $<"

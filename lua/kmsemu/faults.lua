@@ -33,7 +33,8 @@ M.CONNECTION = {
   hang = true,      -- nothing, until the client leaves or `ms` (default 600000) pass
 }
 
-local TRIGGERS = { "nth", "first", "every", "times", "probability" }
+M.TRIGGERS = { "nth", "first", "every", "times", "probability" }
+local TRIGGERS = M.TRIGGERS
 
 -- Neutral error names: the neutral code every dialect renders for a
 -- key's state, or (true) each dialect's own code (its FAULT_CODES).
@@ -313,6 +314,17 @@ function Set:clear()
   self.list = {}
 end
 
+-- Switches a fault off (it sees no calls, as if it were gone) or on
+-- again. Returns false when there is no such fault.
+function Set:switch(id, on)
+  local f = self:find(id)
+  if not f then
+    return false
+  end
+  f.off = not on or nil
+  return true
+end
+
 local function in_window(self, w)
   local t = util.now() - self.started
   return t >= w[1] and t < w[2]
@@ -446,7 +458,7 @@ function Set:apply(world, call, req, dialect, parsed)
   local out = { ids = {}, delay_ms = 0 }
   for _, f in ipairs(self.list) do
     local fires, retry_after = false, nil
-    if matches(self, f, call, req, dialect, parsed) then
+    if not f.off and matches(self, f, call, req, dialect, parsed) then
       fires, retry_after = triggered(self, f, call)
     end
     if fires then
@@ -486,13 +498,14 @@ function M.connect(res, c, rng)
   return res
 end
 
--- The faults as JSON-friendly tables (a predicate shows as when = true).
+-- The faults as JSON-friendly tables (a predicate shows as when = true),
+-- each with on = whether it is switched on.
 function Set:describe()
   local out = {}
   for _, f in ipairs(self.list) do
-    local d = {}
+    local d = { on = not f.off }
     for k, v in pairs(f) do
-      if k ~= "buckets" then
+      if k ~= "buckets" and k ~= "off" then
         d[k] = type(v) == "function" or v
       end
     end
