@@ -69,8 +69,6 @@ describe("tencent CreateKey", function()
     assert.is_table(tc.ok("CreateKey", { Alias = ("a"):rep(60) }))
     assert.are.equal("InvalidParameterValue.AliasAlreadyExists", tc.code("CreateKey", { Alias = "sym-enabled" }))
     assert.are.equal("InvalidParameterValue.InvalidKeyUsage", tc.code("CreateKey", { Alias = "x", KeyUsage = "SIGN" }))
-    assert.are.equal("UnsupportedOperation.UnsupportedKeyUsageInCurrentRegion",
-      tc.code("CreateKey", { Alias = "x", KeyUsage = "ASYMMETRIC_SIGN_VERIFY_DILITHIUM" }))
     assert.are.equal("InvalidParameterValue.InvalidType", tc.code("CreateKey", { Alias = "x", Type = 3 }))
     assert.are.equal("InvalidParameterValue.InvalidType",
       tc.code("CreateKey", { Alias = "x", Type = 2, KeyUsage = "ASYMMETRIC_DECRYPT_SM2" }))

@@ -43,6 +43,10 @@ M.SPECS = {
   SECP256K1 = { kind = "ec", pkey = "ec-secp256k1", usage = "SIGN_VERIFY" },
   SM2 = { kind = "sm2", pkey = "sm2", usage = "SIGN_VERIFY" },
   ED25519 = { kind = "ed25519", pkey = "ed25519", usage = "SIGN_VERIFY" },
+  -- Post-quantum: OpenSSL 3.0 has neither Kyber (ML-KEM) nor Dilithium
+  -- (ML-DSA), so a dialect emulates them over a 32-byte secret.
+  KYBER = { kind = "pqc", bytes = 32, usage = "ENCRYPT_DECRYPT" },
+  DILITHIUM = { kind = "pqc", bytes = 32, usage = "SIGN_VERIFY" },
 }
 
 function M.is_symmetric(spec)
@@ -65,11 +69,26 @@ local Store = {}
 Store.__index = Store
 
 function M.new(seed)
-  return setmetatable({ seed = seed or "kmsemu", keys = {} }, Store)
+  return setmetatable({ seed = seed or "kmsemu", keys = {}, objects = {} }, Store)
+end
+
+-- The order of listed keys and objects: oldest first, ties broken by id,
+-- so that pages are stable.
+function M.older(a, b)
+  if a.created ~= b.created then
+    return a.created < b.created
+  end
+  return a.id < b.id
 end
 
 local function slot(dialect, owner, id)
   return dialect .. "\0" .. owner .. "\0" .. id
+end
+
+-- A dialect's records that are not keys (a cloud's keystores, policies)
+-- carry a `kind` and live apart, kept and written like keys.
+local function object_slot(o)
+  return o.dialect .. "\0" .. o.kind .. "\0" .. o.owner .. "\0" .. o.id
 end
 
 -- Notes that key changed (or, once gone from the store, was removed), for
@@ -87,12 +106,41 @@ end
 
 -- Whether key is the one the store holds under its identity.
 function Store:holds(key)
+  if key.kind then
+    return self.objects[object_slot(key)] == key
+  end
   return self.keys[slot(key.dialect, key.owner, key.id)] == key
 end
 
--- Puts a whole key record back, as the data directory kept it.
+-- Puts a whole key or object record back, as the data directory kept it.
 function Store:restore(key)
-  self.keys[slot(key.dialect, key.owner, key.id)] = key
+  if key.kind then
+    self.objects[object_slot(key)] = key
+  else
+    self.keys[slot(key.dialect, key.owner, key.id)] = key
+  end
+end
+
+-- Adds or replaces an object: dialect, kind, owner and id are required.
+function Store:put(o)
+  self.objects[object_slot(o)] = o
+  return self:touch(o)
+end
+
+function Store:object(dialect, kind, owner, id)
+  return self.objects[object_slot { dialect = dialect, kind = kind, owner = owner, id = id }]
+end
+
+-- The objects of one kind and owner, oldest first (ties broken by id).
+function Store:objects_of(dialect, kind, owner)
+  local out = {}
+  for _, o in pairs(self.objects) do
+    if o.dialect == dialect and o.kind == kind and o.owner == owner then
+      out[#out + 1] = o
+    end
+  end
+  table.sort(out, M.older)
+  return out
 end
 
 -- Adds a key. f: dialect, owner (the dialect's: a project, a region) and
@@ -138,7 +186,11 @@ function Store:get(dialect, owner, id)
 end
 
 function Store:remove(key)
-  self.keys[slot(key.dialect, key.owner, key.id)] = nil
+  if key.kind then
+    self.objects[object_slot(key)] = nil
+  else
+    self.keys[slot(key.dialect, key.owner, key.id)] = nil
+  end
   self:touch(key)
 end
 
@@ -162,12 +214,7 @@ end
 -- The same keys oldest first (ties broken by id).
 function Store:list(dialect, owner)
   local out = self:each(dialect, owner)
-  table.sort(out, function(a, b)
-    if a.created ~= b.created then
-      return a.created < b.created
-    end
-    return a.id < b.id
-  end)
+  table.sort(out, M.older)
   return out
 end
 

@@ -38,7 +38,32 @@ func connectTencent(url string, raw json.RawMessage, _ routes) (invoker, error) 
 	core := func(op string, request []byte) ([]byte, error) {
 		return invokeTencentCore(&client.Client, op, request)
 	}
-	return typedOrCore(client, typed, core), nil
+	either := typedOrCore(client, typed, core)
+	// A typed request model older than a field the step sends refuses it:
+	// the step then goes the generic way, as for an operation the typed
+	// client lacks.
+	return func(op string, request []byte) ([]byte, string, error) {
+		if tencentModelLacksField(client, op, request) {
+			resp, err := core(op, request)
+			return resp, "core", err
+		}
+		return either(op, request)
+	}, nil
+}
+
+// tencentModelLacksField says whether op's typed request model refuses a
+// field of request as unknown.
+func tencentModelLacksField(client *tkms.Client, op string, request []byte) bool {
+	if !reflect.ValueOf(client).MethodByName(op).IsValid() {
+		return false
+	}
+	method, err := apiMethod(client, op)
+	if err != nil {
+		return false
+	}
+	req := newTencentRequest(method.Type().In(0).Elem(), op)
+	err = req.Interface().(jsonModel).FromJsonString(string(request))
+	return err != nil && strings.Contains(err.Error(), "unknown keys")
 }
 
 type jsonModel interface {

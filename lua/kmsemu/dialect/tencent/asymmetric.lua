@@ -13,11 +13,7 @@ local S, req, opt = P.S, P.req, P.opt
 local MAX_MESSAGE = 4096
 local MAX_SM2_CIPHERTEXT = 256
 
-local RSA_PADDING = {
-  RSAES_PKCS1_V1_5 = "rsa-pkcs1",
-  RSAES_OAEP_SHA_1 = "rsa-oaep-sha1",
-  RSAES_OAEP_SHA_256 = "rsa-oaep-sha256",
-}
+local RSA_PADDING = cmk.RSA_PADDING
 
 -- Signature algorithm -> kmsemu.core name, the key specs it signs with,
 -- and the digest length a DIGEST message must have. The documentation
@@ -36,9 +32,7 @@ for _, bits in ipairs { 256, 384, 512 } do
 end
 M.SIGNING = SIGNING
 
-local function invalid(fmt, ...)
-  errors.raise("INVALID_PARAMETER", fmt:format(...))
-end
+local invalid = P.invalid
 
 local function base64(name, s)
   local raw = core.unb64(s)

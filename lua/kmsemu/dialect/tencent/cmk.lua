@@ -27,13 +27,17 @@ M.USAGES = {
   ASYMMETRIC_SIGN_VERIFY_RSA_2048 = { spec = "RSA_2048", usage = "SIGN_VERIFY" },
   ASYMMETRIC_SIGN_VERIFY_ECDSA384 = { spec = "EC_P384", usage = "SIGN_VERIFY" },
   ASYMMETRIC_SIGN_VERIFY_RSA_3072 = { spec = "RSA_3072", usage = "SIGN_VERIFY" },
+  -- Post-quantum (pqc.lua), spelt as ListAlgorithms' documentation does.
+  ASYMMETRIC_SIGN_VERIFY_DILITHIUM = { spec = "DILITHIUM", usage = "SIGN_VERIFY" },
+  ASYMMETRIC_Encrypt_Decrypt_Kyber_AES = { spec = "KYBER", usage = "ENCRYPT_DECRYPT" },
 }
 
--- Named by ListAlgorithms' documentation but post-quantum: refused as
--- unavailable in the region rather than as unknown.
-M.UNAVAILABLE_USAGES = {
-  ASYMMETRIC_SIGN_VERIFY_DILITHIUM = true,
-  ASYMMETRIC_Encrypt_Decrypt_Kyber_AES = true,
+-- RSAES algorithm names (Decrypt's, the import wrapping's, an
+-- EncryptionPublicKey's) -> kmsemu.core padding.
+M.RSA_PADDING = {
+  RSAES_PKCS1_V1_5 = "rsa-pkcs1",
+  RSAES_OAEP_SHA_1 = "rsa-oaep-sha1",
+  RSAES_OAEP_SHA_256 = "rsa-oaep-sha256",
 }
 
 function M.key_usage(key)

@@ -3,97 +3,26 @@
 -- still decrypts but never encrypts.
 local core = require "kmsemu.core"
 local errors = require "kmsemu.errors"
-local keystore = require "kmsemu.keystore"
-local util = require "kmsemu.util"
 local P = require "kmsemu.dialect.tencent.params"
 local blob = require "kmsemu.dialect.tencent.blob"
-local cmk = require "kmsemu.dialect.tencent.cmk"
+local datakeys = require "kmsemu.dialect.tencent.datakeys"
+local seal = require "kmsemu.dialect.tencent.seal"
 
 local M = {}
 
 local S, I, A, req, opt = P.S, P.I, P.list(P.TAG), P.req, P.opt
 local MAX_PLAINTEXT = 4096
-local MAX_CONTEXT = 1024
 local MAX_RANDOM = 1024
 local DATA_KEY_SPECS = { AES_128 = 16, AES_256 = 32 }
-local DECRYPTS = { archived = true }
 
--- How each EncryptionAlgorithm wraps a plaintext for EncryptionPublicKey.
-local WRAP = {
-  SM2 = "sm2", SM2_C1C3C2_ASN1 = "sm2",
-  RSAES_PKCS1_V1_5 = "rsa-pkcs1",
-  RSAES_OAEP_SHA_1 = "rsa-oaep-sha1",
-  RSAES_OAEP_SHA_256 = "rsa-oaep-sha256",
-}
+local invalid = P.invalid
 
-local function invalid(fmt, ...)
-  errors.raise("INVALID_PARAMETER", fmt:format(...))
+local function open(ctx, ciphertext, canonical_context)
+  return seal.open(ctx, ciphertext, canonical_context, seal.symmetric)
 end
 
--- EncryptionContext is a JSON object given as a string. It is bound to
--- the ciphertext in a canonical form (keys sorted), so the same pairs in
--- another order or spacing still decrypt.
-local function context(s)
-  if s == nil or s == "" then
-    return ""
-  end
-  if #s > MAX_CONTEXT then
-    invalid("`EncryptionContext` is longer than %d characters.", MAX_CONTEXT)
-  end
-  local t = util.decode_object(s)
-  if not t then
-    invalid("`EncryptionContext` must be a JSON object of key/value pairs.")
-  end
-  local names = {}
-  for k in pairs(t) do
-    names[#names + 1] = k
-  end
-  table.sort(names)
-  local pairs_ = {}
-  for i, k in ipairs(names) do
-    pairs_[i] = { k, t[k] }
-  end
-  return util.encode(pairs_)
-end
-
--- A key that may encrypt: usable, and symmetric.
-local function encrypting_key(ctx, id)
-  local key = cmk.usable(ctx, id)
-  if not keystore.is_symmetric(key.spec) then
-    errors.raise("KEY_USAGE", "Only ENCRYPT_DECRYPT CMKs encrypt.")
-  end
-  return key
-end
-
--- EncryptionAlgorithm, checked whether or not a public key comes with it.
-local function wrap_algorithm(p)
-  local alg = p.EncryptionAlgorithm
-  if alg == nil or alg == "" then
-    return "SM2"
-  end
-  if not WRAP[alg] then
-    invalid("`EncryptionAlgorithm` must be one of SM2, SM2_C1C3C2_ASN1, "
-      .. "RSAES_PKCS1_V1_5, RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256.")
-  end
-  return alg
-end
-
--- The Plaintext returned to the caller: Base64 of the bytes, or of the
--- bytes encrypted with `alg` to EncryptionPublicKey when one is given.
-local function deliver(p, alg, plaintext)
-  local pem = p.EncryptionPublicKey
-  if pem == nil or pem == "" then
-    return core.b64(plaintext)
-  end
-  local ct, err = core.pkey_encrypt(pem, WRAP[alg], plaintext)
-  if not ct then
-    invalid("`EncryptionPublicKey` cannot be used with %s: %s.", alg, err)
-  end
-  if alg == "SM2" then -- the cloud returns C1C3C2 as raw bytes, not DER
-    ct = assert(core.sm2_der_to_raw(ct))
-  end
-  return core.b64(ct)
-end
+local context, deliver, wrap_algorithm = seal.context, seal.deliver, seal.wrap_algorithm
+local encrypting_key = seal.encrypting_key
 
 local function encrypt(ctx, p)
   local key = encrypting_key(ctx, p.KeyId)
@@ -106,21 +35,6 @@ local function encrypt(ctx, p)
     CiphertextBlob = blob.seal(ctx.keys, key, plaintext, context(p.EncryptionContext)),
     KeyId = key.id,
   }
-end
-
--- Finds the key a blob names and opens it; tampering, a foreign key, and a
--- different EncryptionContext all look alike from here.
-local function open(ctx, ciphertext, canonical_context)
-  local parsed = blob.parse(ciphertext)
-  if not parsed then
-    errors.raise("INVALID_CIPHERTEXT")
-  end
-  local key = cmk.usable(ctx, parsed.key_id, DECRYPTS)
-  local plaintext = blob.open(ctx.keys, key, parsed, canonical_context)
-  if not plaintext then
-    errors.raise("CONTEXT_MISMATCH")
-  end
-  return key, plaintext, parsed
 end
 
 local function decrypt(ctx, p)
@@ -145,19 +59,23 @@ local function data_key_size(p)
   return n
 end
 
+-- With IsHostedByKms 1 the service also keeps the data key (datakeys.lua).
 local function generate_data_key(ctx, p)
-  if p.IsHostedByKms == 1 then
-    errors.vendor("UnsupportedOperation", "kmsemu does not host data keys (IsHostedByKms 1).")
-  end
+  local hosted = datakeys.hosting(ctx, p)
   local n = data_key_size(p)
   local alg = wrap_algorithm(p)
   local key = encrypting_key(ctx, p.KeyId)
   local data_key = core.random(n)
-  return {
+  local canonical = context(p.EncryptionContext)
+  local out = {
     KeyId = key.id,
     Plaintext = deliver(p, alg, data_key),
-    CiphertextBlob = blob.seal(ctx.keys, key, data_key, context(p.EncryptionContext)),
+    CiphertextBlob = blob.seal(ctx.keys, key, data_key, canonical),
   }
+  if hosted then
+    datakeys.host(ctx, hosted, key, out, n, canonical)
+  end
+  return out
 end
 
 -- Without a destination the source key re-encrypts, and a ciphertext

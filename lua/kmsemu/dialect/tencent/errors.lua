@@ -39,20 +39,24 @@ local NOT_SUPPORTED = { "ResourceUnavailable.CmkStateNotSupport",
   "This operation cannot be performed under the current CMK status." }
 local USAGE_AS_PARAMETER = { "InvalidParameter",
   "The CMK's KeyUsage does not allow this operation." }
+local PENDING_DELETE = { "ResourceUnavailable.KeyPendingDelete",
+  "The key is not available as it's pending deleted." }
 M.BY_ACTION = {
-  GenerateDataKey = {
-    KEY_PENDING_DELETION = { "ResourceUnavailable.KeyPendingDelete",
-      "The key is not available as it's pending deleted." },
-  },
+  GenerateDataKey = { KEY_PENDING_DELETION = PENDING_DELETE },
+  ImportDataKey = { KEY_PENDING_DELETION = PENDING_DELETE },
   -- Signing documents no InvalidKeyUsage: a key of the wrong kind is an
-  -- invalid parameter there.
+  -- invalid parameter there, as in post-quantum encryption.
   SignByAsymmetricKey = { KEY_USAGE = USAGE_AS_PARAMETER },
   VerifyByAsymmetricKey = { KEY_USAGE = USAGE_AS_PARAMETER },
+  PostQuantumCryptoSign = { KEY_USAGE = USAGE_AS_PARAMETER },
+  PostQuantumCryptoVerify = { KEY_USAGE = USAGE_AS_PARAMETER },
+  PostQuantumCryptoEncrypt = { KEY_USAGE = USAGE_AS_PARAMETER },
 }
--- Asymmetric keys work only while Enabled; every other state, Disabled
--- included, is one code there.
+-- Asymmetric and post-quantum signing keys work only while Enabled; every
+-- other state, Disabled included, is one code there.
 for _, action in ipairs { "GetPublicKey", "AsymmetricRsaDecrypt", "AsymmetricSm2Decrypt",
-    "SignByAsymmetricKey", "VerifyByAsymmetricKey" } do
+    "SignByAsymmetricKey", "VerifyByAsymmetricKey", "PostQuantumCryptoSign",
+    "PostQuantumCryptoVerify" } do
   M.BY_ACTION[action] = M.BY_ACTION[action] or {}
   for _, code in ipairs { "KEY_DISABLED", "KEY_ARCHIVED", "KEY_PENDING_DELETION", "KEY_PENDING_IMPORT" } do
     M.BY_ACTION[action][code] = NOT_SUPPORTED
@@ -142,7 +146,7 @@ M.CATALOG = {
   ["ResourceUnavailable.DataKeyPendingDelete"] = "The data key is scheduled for deletion.",
   ["ResourceUnavailable.DataKeyStateNotSupport"] = "Data operation is not supported for the data key status.",
   ["ResourceUnavailable.KeyDisabled"] = "The key has been disabled.",
-  ["ResourceUnavailable.KeyPendingDelete"] = M.BY_ACTION.GenerateDataKey.KEY_PENDING_DELETION[2],
+  ["ResourceUnavailable.KeyPendingDelete"] = PENDING_DELETE[2],
   ["ResourceUnavailable.NotPurchased"] = "The white-box key service has not been activated.",
   ["ResourceUnavailable.TokenExpired"] = "Token has expired.",
   ResponseSizeLimitExceeded = "The response size exceeds the upper limit.",
@@ -170,7 +174,7 @@ M.V1_TOO_LARGE = "The provided credentials could not be validated because of exc
 
 -- The codes whose refusals name the key after the message: those the
 -- neutral errors about a key's id or state become.
-M.NAMES_KEY = { [M.BY_ACTION.GenerateDataKey.KEY_PENDING_DELETION[1]] = true }
+M.NAMES_KEY = { [PENDING_DELETE[1]] = true }
 for _, neutral in ipairs { "INVALID_KEY_ID", "KEY_NOT_FOUND", "KEY_DISABLED", "KEY_PENDING_DELETION",
     "KEY_PENDING_IMPORT", "KEY_ARCHIVED" } do
   M.NAMES_KEY[M.NEUTRAL[neutral][1]] = true

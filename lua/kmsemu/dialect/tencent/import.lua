@@ -14,15 +14,9 @@ local S, I, req, opt = P.S, P.I, P.req, P.opt
 local TOKEN_LIFETIME = 86400
 local MAX_VALID_TO = 2147443200
 
-local WRAPPING = {
-  RSAES_PKCS1_V1_5 = "rsa-pkcs1",
-  RSAES_OAEP_SHA_1 = "rsa-oaep-sha1",
-  RSAES_OAEP_SHA_256 = "rsa-oaep-sha256",
-}
+local WRAPPING = cmk.RSA_PADDING
 
-local function invalid(fmt, ...)
-  errors.raise("INVALID_PARAMETER", fmt:format(...))
-end
+local invalid = P.invalid
 
 local function external(ctx, id)
   local key = cmk.find(ctx, id)

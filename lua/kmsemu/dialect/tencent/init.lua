@@ -18,33 +18,17 @@ local M = {}
 
 M.VERSION = "2019-01-18"
 
--- Every action, from the modules of its group (section 13.1 to 13.7).
+-- Every action of the API, from the modules of its group (section 13.1 to
+-- 13.10).
 local ACTIONS = {}
 for _, group in ipairs { "crypto", "keys", "listing", "rotation", "asymmetric",
-    "import", "service", "binding" } do
+    "import", "service", "binding", "datakeys", "whitebox", "pqc" } do
   for name, action in pairs(require("kmsemu.dialect.tencent." .. group).ACTIONS) do
     assert(not ACTIONS[name], name)
     ACTIONS[name] = action
   end
 end
 M.ACTIONS = ACTIONS
-
--- Actions of the API that kmsemu does not emulate (sections 13.8 to
--- 13.10: hosted data keys, white-box keys, post-quantum). They answer
--- UnsupportedOperation rather than InvalidAction: they exist.
-M.NOT_EMULATED = {}
-for name in ([[
-  ImportDataKey DescribeDataKey DescribeDataKeys ListDataKeys ListDataKeyDetail EnableDataKey
-  DisableDataKey EnableDataKeys DisableDataKeys ScheduleDataKeyDeletion CancelDataKeyDeletion
-  GetDataKeyPlaintext GetDataKeyCiphertextBlob UpdateDataKeyName UpdateDataKeyDescription
-  CreateWhiteBoxKey DeleteWhiteBoxKey DescribeWhiteBoxKey DescribeWhiteBoxKeyDetails
-  DescribeWhiteBoxDecryptKey DescribeWhiteBoxDeviceFingerprints OverwriteWhiteBoxDeviceFingerprints
-  DescribeWhiteBoxServiceStatus EnableWhiteBoxKey DisableWhiteBoxKey EnableWhiteBoxKeys
-  DisableWhiteBoxKeys EncryptByWhiteBox PostQuantumCryptoEncrypt PostQuantumCryptoDecrypt
-  PostQuantumCryptoSign PostQuantumCryptoVerify
-]]):gmatch("%S+") do
-  M.NOT_EMULATED[name] = true
-end
 
 local DEFAULT_UIN = 100000000001
 
@@ -126,9 +110,7 @@ local function dispatch(world, req, p, call)
   local version, region, raw = (p.v1 and legacy or tc3)(creds, req, p)
   local name = call.action
   local action = ACTIONS[name]
-  if M.NOT_EMULATED[name] then
-    errors.vendor("UnsupportedOperation", "kmsemu does not emulate " .. name .. ".")
-  elseif not action then
+  if not action then
     errors.raise("UNKNOWN_ACTION")
   end
   if version ~= M.VERSION then
@@ -140,6 +122,9 @@ local function dispatch(world, req, p, call)
     now = util.now(),
     uin = math.tointeger(tonumber(creds.uin or "")) or DEFAULT_UIN,
     cmk_limit = limits.cmk_limit(world),
+    data_key_limit = limits.data_key_limit(world),
+    whitebox = limits.whitebox(world),
+    whitebox_limit = limits.WHITEBOX_LIMIT,
   }
   limits.admit(world, ctx, name)
   return action.run(ctx, P.check(action.params, raw))
@@ -154,24 +139,18 @@ end
 -- A whole error response for a raised error table (also an injected fault).
 function M.fail(e, call)
   local code, message = render.render(call.action, e)
-  call.error, call.message = code, message
+  call.error, call.message, call.diagnostic = code, message, e.diagnostic
   return respond { Error = { Code = code, Message = message }, RequestId = util.uuid() }
 end
 
 M.NAME = "tencent"
 
--- Whether an action name is one of the API's, emulated or not.
+-- Whether an action name is one of the API's.
 function M.known(action)
-  return ACTIONS[action] ~= nil or M.NOT_EMULATED[action] ~= nil
+  return ACTIONS[action] ~= nil
 end
 
-local ACTION_NAMES = {}
-for _, set in ipairs { ACTIONS, M.NOT_EMULATED } do
-  for name in pairs(set) do
-    ACTION_NAMES[#ACTION_NAMES + 1] = name
-  end
-end
-table.sort(ACTION_NAMES)
+local ACTION_NAMES = util.sorted_keys(ACTIONS)
 
 function M.action_names()
   return ACTION_NAMES
@@ -285,6 +264,13 @@ function M.handle(world, req, p, call)
     out = { code = "InternalError", vendor = true }
   end
   return M.fail(out, call)
+end
+
+-- The id the answer carries (Response.RequestId), for the journal and
+-- the log.
+function M.request_id(res)
+  local r = type(res.json) == "table" and res.json.Response
+  return type(r) == "table" and type(r.RequestId) == "string" and r.RequestId or nil
 end
 
 -- The code and message of an answer a hook changed (Response.Error).

@@ -17,9 +17,7 @@ local BEIJING = 8 * 3600
 local MAX_BATCH = 100
 local MAX_DESCRIPTION = 1024
 
-local function invalid(fmt, ...)
-  errors.raise("INVALID_PARAMETER", fmt:format(...))
-end
+local invalid = P.invalid
 
 -- 1-60 letters, digits, '-' and '_', starting with a letter or digit;
 -- "kms-" belongs to the cloud products' own keys.
@@ -50,7 +48,7 @@ local function no_hsm_cluster(p)
   end
 end
 
-local function tags(list)
+function M.tags(list)
   local out = {}
   for _, t in ipairs(list or {}) do
     if out[t.TagKey] then
@@ -63,9 +61,6 @@ end
 
 -- The neutral spec and usage a CreateKey asks for.
 local function spec_of(ctx, usage_name, type_)
-  if cmk.UNAVAILABLE_USAGES[usage_name] then
-    errors.vendor("UnsupportedOperation.UnsupportedKeyUsageInCurrentRegion")
-  end
   local u = cmk.USAGES[usage_name]
   if not u then
     errors.raise("KEY_USAGE", usage_name)
@@ -86,7 +81,7 @@ local function create_key(ctx, p)
   local usage_name = p.KeyUsage or "ENCRYPT_DECRYPT"
   local type_ = p.Type or 1
   local spec, usage = spec_of(ctx, usage_name, type_)
-  local key_tags = tags(p.Tags)
+  local key_tags = M.tags(p.Tags)
   alias_taken(ctx, p.Alias)
   if cmk.quota_used(ctx) >= ctx.cmk_limit then
     errors.vendor("LimitExceeded.CmkLimitExceeded")
@@ -200,12 +195,18 @@ function M.default_deletion_date(now)
   return end_of_beijing_day(now + MIN_DAYS * DAY)
 end
 
--- Tencent, unlike the neutral rule, wants an enabled key disabled first.
-local function schedule_key_deletion(ctx, p)
-  local days = p.PendingWindowInDays
+-- The DeletionDate of a PendingWindowInDays (also a hosted data key's),
+-- or InvalidPendingWindowInDays.
+function M.deletion_date(now, days)
   if days < MIN_DAYS or days > MAX_DAYS then
     errors.vendor("InvalidParameter.InvalidPendingWindowInDays")
   end
+  return end_of_beijing_day(now + days * DAY)
+end
+
+-- Tencent, unlike the neutral rule, wants an enabled key disabled first.
+local function schedule_key_deletion(ctx, p)
+  local date = M.deletion_date(ctx.now, p.PendingWindowInDays)
   local key = cmk.find(ctx, p.KeyId)
   if key.state == "enabled" then
     errors.vendor("ResourceUnavailable.CmkShouldBeDisabled")
@@ -215,7 +216,7 @@ local function schedule_key_deletion(ctx, p)
   end
   cmk.not_bound(key)
   ctx.keys:transition(key, "schedule_deletion")
-  key.deletion_date = end_of_beijing_day(ctx.now + days * DAY)
+  key.deletion_date = date
   return { KeyId = key.id, DeletionDate = key.deletion_date }
 end
 

@@ -1,4 +1,5 @@
--- Quotas: the CMKs a region may hold, and, when a scenario asks for it
+-- Quotas: the CMKs, hosted data keys and white-box keys a region may
+-- hold, and, when a scenario asks for it
 -- with tencent_limits { rate = true }, the documented per-second request
 -- limits (section 9), answered with RequestLimitExceeded. Off by default:
 -- a test suite that runs fast should not be throttled by surprise.
@@ -7,6 +8,13 @@ local errors = require "kmsemu.errors"
 local M = {}
 
 M.CMK_LIMIT = 200
+
+-- Hosted data keys a region may hold (not pending deletion). The
+-- documentation gives no default quota; kmsemu's is generous.
+M.DATA_KEY_LIMIT = 1000
+
+-- White-box keys a region may hold, documented.
+M.WHITEBOX_LIMIT = 50
 
 -- Requests per second per region. Encrypt and Decrypt share the
 -- symmetric quota; an action not listed has the 100/s that nearly every
@@ -23,12 +31,26 @@ M.PER_SECOND = {
   VerifyByAsymmetricKey = 100,
   GetPublicKey = 100,
   RotateKey = 20,
+  PostQuantumCryptoEncrypt = 20,
+  ScheduleDataKeyDeletion = 20,
 }
 M.DEFAULT_PER_SECOND = 100
 
 function M.cmk_limit(world)
   local l = world.tencent_limits
   return l and l.cmks or M.CMK_LIMIT
+end
+
+function M.data_key_limit(world)
+  local l = world.tencent_limits
+  return l and l.data_keys or M.DATA_KEY_LIMIT
+end
+
+-- Whether the white-box key service is activated (off only when a
+-- scenario says tencent_limits { whitebox = false }).
+function M.whitebox(world)
+  local l = world.tencent_limits
+  return not (l and l.whitebox == false)
 end
 
 -- The bucket an action counts in and that bucket's limit; a scenario's

@@ -2,6 +2,7 @@
 -- "Listing"). Both page like SQL: Offset skips, Limit (default 10, at
 -- most 200) caps.
 local errors = require "kmsemu.errors"
+local keystore = require "kmsemu.keystore"
 local util = require "kmsemu.util"
 local P = require "kmsemu.dialect.tencent.params"
 local cmk = require "kmsemu.dialect.tencent.cmk"
@@ -13,9 +14,7 @@ local M = {}
 local S, I, opt = P.S, P.I, P.opt
 local MAX_LIMIT = 200
 
-local function invalid(fmt, ...)
-  errors.raise("INVALID_PARAMETER", fmt:format(...))
-end
+local invalid = P.invalid
 
 -- KeyState filter codes of ListKeyDetail; 0 is every state.
 local STATE_CODES = { "enabled", "disabled", "pending_deletion", "pending_import", "archived" }
@@ -32,33 +31,28 @@ local function role_filter(role)
   end
 end
 
--- Oldest first, ties by id, so that pages are stable.
-local function older(a, b)
-  if a.created ~= b.created then
-    return a.created < b.created
-  end
-  return a.id < b.id
-end
-
 local function newer(a, b)
-  return older(b, a)
+  return keystore.older(b, a)
 end
 
-local function sorted(list, ascending)
-  table.sort(list, ascending and older or newer)
+-- list sorted in place, oldest or newest first.
+function M.sorted(list, ascending)
+  table.sort(list, ascending and keystore.older or newer)
   return list
 end
 
-local function page(list, p)
+-- A page of list. code: the vendor code of a bad Offset or Limit where an
+-- action documents its own, else InvalidParameter.
+function M.page(list, p, code)
   local offset, limit = p.Offset or 0, p.Limit or 10
   if offset < 0 or limit < 0 or limit > MAX_LIMIT then
-    invalid("`Offset` must be 0 or more and `Limit` from 0 to %d.", MAX_LIMIT)
+    local detail = ("`Offset` must be 0 or more and `Limit` from 0 to %d."):format(MAX_LIMIT)
+    if code then
+      errors.vendor(code, detail)
+    end
+    invalid("%s", detail)
   end
-  local out = {}
-  for i = offset + 1, math.min(#list, offset + limit) do
-    out[#out + 1] = list[i]
-  end
-  return out
+  return table.move(list, offset + 1, math.min(#list, offset + limit), 1, {})
 end
 
 local function matching(ctx, tests)
@@ -77,12 +71,12 @@ end
 
 local function list_keys(ctx, p)
   keys.no_hsm_cluster(p)
-  local found = sorted(matching(ctx, {
+  local found = M.sorted(matching(ctx, {
     role_filter(p.Role or 0),
     function(key) return LISTED[key.state] end,
   }), false)
   local ids = {}
-  for i, key in ipairs(page(found, p)) do
+  for i, key in ipairs(M.page(found, p)) do
     ids[i] = { KeyId = key.id }
   end
   return { Keys = util.array(ids), TotalCount = #found }
@@ -165,16 +159,18 @@ local function list_key_detail(ctx, p)
   if order ~= 0 and order ~= 1 then
     invalid("`OrderType` must be 0 or 1.")
   end
-  local found = sorted(matching(ctx, {
+  local found = M.sorted(matching(ctx, {
     role_filter(p.Role or 0), state_filter(p.KeyState or 0), origin_filter(p.Origin),
     usage_filter(p.KeyUsage), search_filter(p.SearchKeyAlias), tag_filter(p.TagFilters),
   }), order == 1)
   local list = {}
-  for i, key in ipairs(page(found, p)) do
+  for i, key in ipairs(M.page(found, p)) do
     list[i] = metadata.of(ctx, key)
   end
   return { KeyMetadatas = util.array(list), TotalCount = #found }
 end
+
+M.tag_filter = tag_filter
 
 M.ACTIONS = {
   ListKeys = { run = list_keys, params = {

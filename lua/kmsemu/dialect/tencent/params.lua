@@ -31,6 +31,11 @@ function M.opt(t)
   return { type = t, required = false }
 end
 
+-- InvalidParameter with a formatted message.
+function M.invalid(fmt, ...)
+  errors.raise("INVALID_PARAMETER", fmt:format(...))
+end
+
 -- Shared shapes of section 14.
 M.TAG = M.object { TagKey = M.req(M.S), TagValue = M.req(M.S) }
 M.TAG_FILTER = M.object { TagKey = M.req(M.S), TagValue = M.opt(M.list(M.S)) }

@@ -27,8 +27,10 @@ function M.owner(c, creds)
 end
 
 -- rate turns the documented per-second limits on, cmks replaces the 200
--- CMKs a region may hold, per_second overrides one action's limit.
-local LIMIT_FIELDS = { rate = true, cmks = true, per_second = true }
+-- CMKs a region may hold, data_keys its 1000 hosted data keys, whitebox =
+-- false leaves the white-box key service not activated, per_second
+-- overrides one action's limit.
+local LIMIT_FIELDS = { rate = true, cmks = true, data_keys = true, whitebox = true, per_second = true }
 
 local function check_limits(l)
   local e = util.check_fields("tencent_limits", l, LIMIT_FIELDS)
@@ -38,8 +40,14 @@ local function check_limits(l)
   if l.rate ~= nil and type(l.rate) ~= "boolean" then
     return "tencent_limits.rate must be a boolean"
   end
-  if l.cmks ~= nil and (math.type(l.cmks) ~= "integer" or l.cmks < 0) then
-    return "tencent_limits.cmks must be a non-negative integer"
+  for _, name in ipairs { "cmks", "data_keys" } do
+    local n = l[name]
+    if n ~= nil and (math.type(n) ~= "integer" or n < 0) then
+      return ("tencent_limits.%s must be a non-negative integer"):format(name)
+    end
+  end
+  if l.whitebox ~= nil and type(l.whitebox) ~= "boolean" then
+    return "tencent_limits.whitebox must be a boolean"
   end
   if l.per_second ~= nil then
     if type(l.per_second) ~= "table" then

@@ -1,20 +1,24 @@
 -- Service and region information (section 13.6).
 local util = require "kmsemu.util"
 local cmk = require "kmsemu.dialect.tencent.cmk"
+local datakeys = require "kmsemu.dialect.tencent.datakeys"
 local limits = require "kmsemu.dialect.tencent.limits"
 local regions = require "kmsemu.dialect.tencent.regions"
 
 local M = {}
 
--- The standard edition, enabled and paid up; no exclusive HSM, no hosted
--- data keys, no cross-region sync.
+-- The standard edition, enabled and paid up, hosting data keys (the
+-- whole quota counted as DataKeyLimit); no exclusive HSM, no cross-region
+-- sync.
 local function get_service_status(ctx)
   return {
     ServiceEnabled = true, InvalidType = 1, UserLevel = 0,
     ProExpireTime = 0, ProRenewFlag = 0, ProResourceId = "",
     ExclusiveVSMEnabled = false, ExclusiveHSMEnabled = false,
     SubscriptionInfo = "", CmkUserCount = cmk.quota_used(ctx), CmkLimit = ctx.cmk_limit,
-    ExclusiveHSMList = util.array {}, IsAllowedDataKeyHosted = false,
+    ExclusiveHSMList = util.array {}, IsAllowedDataKeyHosted = true,
+    DataKeyLimit = ctx.data_key_limit, FreeDataKeyLimit = 0,
+    DataKeyUsedCount = datakeys.quota_used(ctx),
     IsAllowedSync = false, SyncTaskList = util.array {},
     QpsLimit = limits.PER_SECOND.symmetric,
   }
@@ -38,6 +42,7 @@ local function list_algorithms(ctx)
     AsymmetricAlgorithms = {
       info("ASYMMETRIC_DECRYPT_SM2", "SM2"),
       info("ASYMMETRIC_DECRYPT_RSA_2048", "RSA_2048"),
+      info("ASYMMETRIC_Encrypt_Decrypt_Kyber_AES", "Kyber_AES"),
     },
     AsymmetricSignVerifyAlgorithms = {
       info("ASYMMETRIC_SIGN_VERIFY_SM2", "SM2"),
@@ -45,6 +50,7 @@ local function list_algorithms(ctx)
       info("ASYMMETRIC_SIGN_VERIFY_ECC", "ECC"),
       info("ASYMMETRIC_SIGN_VERIFY_ECDSA384", "ECDSA384_SHA384"),
       info("ASYMMETRIC_SIGN_VERIFY_RSA_3072", "RSA_3072"),
+      info("ASYMMETRIC_SIGN_VERIFY_DILITHIUM", "Dilithium"),
     },
   }
 end
