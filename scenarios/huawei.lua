@@ -60,3 +60,11 @@ cmk { id = "d0000001-0000-4000-8000-000000000001", dialect = "huawei", alias = "
       tags = { env = "prod", team = "pay" }, project_id = P }
 cmk { id = "d0000001-0000-4000-8000-000000000002", dialect = "huawei", alias = "hw/rotated",
       rotation = { enabled = true, interval_days = 90, versions = 3 } }
+
+-- A second region (multi-region keys replicate there) and two dedicated
+-- keystores, one disabled.
+huawei_region { name = "cn-east-3", project_id = "e3e3e3e3e3e3e3e3e3e3e3e3e3e3e3e3" }
+huawei_keystore { id = "f0000001-0000-4000-8000-000000000001", alias = "hw-dhsm", type = "DHSM",
+                  hsm_cluster_id = "a5f4e3d2-c1b0-4a9f-8e7d-6c5b4a392817" }
+huawei_keystore { id = "f0000001-0000-4000-8000-000000000002", alias = "hw-cdms", type = "CDMS",
+                  cluster_id = "cdms-cluster-1", state = "disabled" }

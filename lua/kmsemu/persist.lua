@@ -10,8 +10,8 @@
 -- Records are JSON objects:
 --   { t = "header", format = 1, seed = HMAC of the scenario seed }
 --   { t = "scenario", name =, source = }  the scenario replaced at run time
---   { t = "key", key = the key, encoded as below }
---   { t = "del", dialect =, owner =, id = }
+--   { t = "key", key = the key or a dialect's object, encoded as below }
+--   { t = "del", dialect =, owner =, id =, kind = an object's }
 -- Material derived from the seed is left out (the seed makes it again);
 -- given and imported material is kept, which is why the log is mode 0600.
 local core = require "kmsemu.core"
@@ -92,7 +92,7 @@ local function decode(v)
 end
 
 local function slot(k)
-  return k.dialect .. "\0" .. k.owner .. "\0" .. k.id
+  return k.dialect .. "\0" .. (k.kind or "") .. "\0" .. k.owner .. "\0" .. k.id
 end
 
 local function key_record(key)
@@ -100,7 +100,7 @@ local function key_record(key)
 end
 
 local function tombstone(key)
-  return cjson.encode { t = "del", dialect = key.dialect, owner = key.owner, id = key.id }
+  return cjson.encode { t = "del", dialect = key.dialect, owner = key.owner, id = key.id, kind = key.kind }
 end
 
 local function seed_check(world)

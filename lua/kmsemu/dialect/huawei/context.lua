@@ -23,13 +23,36 @@ function M.runtime(world)
   return r
 end
 
+-- The account's regions, each with its project: the credentials' first,
+-- then those the scenario declares (huawei_region{}).
+function M.regions(world)
+  local creds = world.credentials.huawei or {}
+  local out = { { name = creds.region or shape.DEFAULT_REGION, project_id = creds.project_id } }
+  for _, r in ipairs(world.huawei_regions or {}) do
+    out[#out + 1] = { name = r.name, project_id = r.project_id }
+  end
+  return out
+end
+
+-- The region a project is in; any project no region declares is in the
+-- credentials' region.
+function M.region_of(world, project)
+  local all = M.regions(world)
+  for _, r in ipairs(all) do
+    if r.project_id == project then
+      return r.name
+    end
+  end
+  return all[1].name
+end
+
 function M.new(world, project, principal, action)
   local creds = world.credentials.huawei or {}
   return {
     world = world, keys = world.keys, project = project, principal = principal,
     action = action, now = util.now(), runtime = M.runtime(world),
     domain_id = principal and principal.domain_id or creds.domain_id or "",
-    region = creds.region or shape.DEFAULT_REGION,
+    region = M.region_of(world, project),
   }
 end
 

@@ -36,6 +36,8 @@ local function symmetric(key)
   return key
 end
 
+M.symmetric = symmetric
+
 local function digest(key, data)
   return core.digest(keystore.SPECS[key.spec].digest, data)
 end

@@ -64,21 +64,26 @@ local function check_token(world, token, project, now)
   if not t then
     local pr = find(world, "token", token)
     if not pr then
-      errors.raise("AUTH_SIGNATURE", "decrypt token fail")
+      errors.raise("AUTH_SIGNATURE", "decrypt token fail", ("X-Auth-Token (%d bytes) is neither one "
+        .. "/v3/auth/tokens issued nor a scenario user's token"):format(#token))
     end
     t = { principal = pr, project_id = pr.project_id }
   end
   if t.expires and t.expires <= now then
-    errors.raise("AUTH_EXPIRED", "token expires, expires_at: " .. os.date("!%Y-%m-%dT%H:%M:%SZ", t.expires))
+    local at = os.date("!%Y-%m-%dT%H:%M:%SZ", t.expires)
+    errors.raise("AUTH_EXPIRED", "token expires, expires_at: " .. at,
+      ("X-Auth-Token of %s expired at %s (emulated clock %s)"):format(t.principal.name, at,
+        os.date("!%Y-%m-%dT%H:%M:%SZ", now)))
   end
   if t.project_id ~= project then
-    errors.vendor("KMS.0321")
+    errors.vendor("KMS.0321", nil, nil, ("X-Auth-Token of %s is scoped to project %s, the path names %s")
+      :format(t.principal.name, tostring(t.project_id), project))
   end
   return t.principal
 end
 
--- The account's projects: its principals' and those its scenario put keys
--- in. IAM issues no project-scoped token for any other, so the gateway
+-- The account's projects: its principals', its declared regions' and those its
+-- scenario put keys in. IAM issues no project-scoped token for any other, so the gateway
 -- turns an AK/SK request naming one away before KMS sees it.
 local function account_projects(world)
   local rt = context.runtime(world)
@@ -91,6 +96,9 @@ local function account_projects(world)
       if key.dialect == "huawei" then
         set[key.owner] = true
       end
+    end
+    for _, r in ipairs(world.huawei_regions or {}) do
+      set[r.project_id] = true
     end
     rt.projects = set
   end
@@ -106,9 +114,18 @@ function M.authenticate(world, req, project, now, a)
     return check_token(world, token, project, now)
   end
   local pr = a and find(world, "ak", a.ak)
-  auth.verify(pr, req, util.wall(), a) -- the SDK signs with wall time
-  if not account_projects(world)[project] then
-    errors.raise("AUTH_SIGNATURE", "the project " .. project .. " is not in the account of AK " .. a.ak)
+  auth.verify(pr, req, util.wall(), a, function() -- the SDK signs with wall time
+    local aks = {}
+    for _, p in ipairs(M.principals(world)) do
+      aks[#aks + 1] = p.ak
+    end
+    return aks
+  end)
+  local projects = account_projects(world)
+  if not projects[project] then
+    errors.raise("AUTH_SIGNATURE", "the project " .. project .. " is not in the account of AK " .. a.ak,
+      ("project %s is not in the account of AK %s: its projects are %s"):format(project, a.ak,
+        table.concat(util.sorted_keys(projects), ", ")))
   end
   return pr
 end

@@ -74,6 +74,9 @@ local function importable(ctx, b)
   if key.origin ~= "external" then
     errors.vendor("KMS.0309")
   end
+  if key.replica then
+    errors.vendor("KMS.1404")
+  end
   if key.state == "pending_deletion" then
     errors.raise("KEY_PENDING_DELETION", key.id)
   end

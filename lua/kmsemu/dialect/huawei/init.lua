@@ -8,16 +8,21 @@
 local core = require "kmsemu.core"
 local errors = require "kmsemu.errors"
 local util = require "kmsemu.util"
+local access_points = require "kmsemu.dialect.huawei.access_points"
 local aliases = require "kmsemu.dialect.huawei.aliases"
 local auth = require "kmsemu.dialect.huawei.auth"
 local blob = require "kmsemu.dialect.huawei.blob"
+local capsules = require "kmsemu.dialect.huawei.capsules"
 local context = require "kmsemu.dialect.huawei.context"
 local crypto = require "kmsemu.dialect.huawei.crypto"
 local grants = require "kmsemu.dialect.huawei.grants"
 local iam = require "kmsemu.dialect.huawei.iam"
 local import = require "kmsemu.dialect.huawei.import"
 local keys = require "kmsemu.dialect.huawei.keys"
+local keystores = require "kmsemu.dialect.huawei.keystores"
 local params = require "kmsemu.dialect.huawei.params"
+local policies = require "kmsemu.dialect.huawei.policies"
+local regions = require "kmsemu.dialect.huawei.regions"
 local render = require "kmsemu.dialect.huawei.errors"
 local rotation = require "kmsemu.dialect.huawei.rotation"
 local sign = require "kmsemu.dialect.huawei.sign"
@@ -27,13 +32,16 @@ local versions = require "kmsemu.dialect.huawei.versions"
 local M = {}
 
 -- Every operation: its name (the path's action, or the SDK's name where
--- the path has none), method, path under /v1.0/{project_id}/kms/ ({x}
--- matches one segment), handler, and the success status when not 200.
--- `tail`: the last {x} takes the rest of the path, as a tag key with a "/"
--- (%2F on the wire) reaches it decoded. `coverage` is what README's table
--- says of it (spec/coverage_huawei_spec).
+-- the path has none), method, path under its API's base ({x} matches one
+-- segment), handler, and the success status when not 200. `api`: the base,
+-- "kms" /v1.0/{project_id}/kms/ (the default), "project" /v1.0/{project_id}/
+-- or "v2" /v2/{project_id}/kms/. `tail`: the last {x} takes the rest of the
+-- path, as a tag key with a "/" (%2F on the wire) reaches it decoded.
+-- `bodyless`: a POST the SDKs send without a body.
+-- `coverage` is what README's table says of it (spec/coverage_huawei_spec).
 local function route(op, method, path, run, extra)
-  local r = { op = op, method = method, path = path, run = run, status = 200, coverage = "supported" }
+  local r = { op = op, method = method, path = path, run = run, status = 200, coverage = "supported",
+              api = "kms" }
   for k, v in pairs(extra or {}) do
     r[k] = v
   end
@@ -97,6 +105,36 @@ M.ROUTES = {
   route("batch-create-kms-tags", "POST", "{key_id}/tags/action", tags.batch, { status = 204 }),
   route("show-kms-tags", "GET", "{key_id}/tags", tags.show),
   route("delete-tag", "DELETE", "{key_id}/tags/{tag}", tags.delete, { status = 204, tail = true }),
+  route("create-key-store", "POST", "keystores", keystores.create, { api = "project" }),
+  route("list-key-stores", "GET", "keystores", keystores.list, { api = "project", coverage = "differs" }),
+  route("show-key-store", "GET", "keystores/{keystore_id}", keystores.show, { api = "project" }),
+  route("delete-key-store", "DELETE", "keystores/{keystore_id}", keystores.delete, { api = "project" }),
+  route("enable-key-store", "POST", "keystores/{keystore_id}/enable", keystores.enable,
+    { api = "project", bodyless = true, coverage = "differs" }),
+  route("disable-key-store", "POST", "keystores/{keystore_id}/disable", keystores.disable,
+    { api = "project", bodyless = true, coverage = "differs" }),
+  route("create-pin", "POST", "create-pin", keystores.create_pin, { coverage = "differs" }),
+  route("create-key-policy", "POST", "key-policies", policies.create),
+  route("list-key-policy", "GET", "key-policies", policies.list),
+  route("show-key-policy", "GET", "key-policies/{policy_id}", policies.show),
+  route("update-key-policy", "PUT", "key-policies/{policy_id}", policies.update),
+  route("delete-key-policy", "DELETE", "key-policies/{policy_id}", policies.delete),
+  route("create-access-point", "POST", "access-points", access_points.create),
+  route("list-access-point", "GET", "access-points", access_points.list),
+  route("delete-access-point", "DELETE", "access-points/{access_point_id}", access_points.delete),
+  route("enable-access-point", "POST", "access-points/{access_point_id}/enable", access_points.enable,
+    { bodyless = true }),
+  route("disable-access-point", "POST", "access-points/{access_point_id}/disable", access_points.disable,
+    { bodyless = true }),
+  route("download-access-point-private-key", "POST", "access-points/{access_point_id}/get-privatekey",
+    access_points.private_key_of, { coverage = "differs", bodyless = true }),
+  route("create-datakey-capsule", "POST", "datakey-capsule/create", capsules.create, { coverage = "differs" }),
+  route("decrypt-datakey-capsule", "POST", "datakey-capsule/decrypt", capsules.decrypt,
+    { coverage = "differs" }),
+  route("list-support-regions", "GET", "regions", regions.list, { api = "v2", coverage = "differs" }),
+  route("replicate-key", "POST", "keys/{key_id}/replicate", regions.replicate, { api = "v2" }),
+  route("update-primary-region", "PUT", "keys/{key_id}/update-primary-region", regions.update_primary,
+    { api = "v2", coverage = "differs" }),
 }
 
 -- Outside /v1.0/{project_id}/kms/, without KMS credentials.
@@ -104,12 +142,6 @@ M.ROOT_ROUTES = {
   { op = "show-versions", method = "GET", path = "/", coverage = "supported" },
   { op = "show-version", method = "GET", path = "/{version_id}", coverage = "supported" },
   { op = "iam-tokens", method = "POST", path = "/v3/auth/tokens", coverage = "differs" },
-}
-
--- What §1.1 lists and kmsemu leaves out; each answers as an unknown API.
-M.NOT_SUPPORTED = {
-  "keystores", "key-policies", "access-points", "datakey-capsule", "create-pin",
-  "replicate-key", "update-primary-region", "support-regions",
 }
 
 local function segments(s)
@@ -137,7 +169,7 @@ for _, r in ipairs(M.ROUTES) do
     r.pattern = "^" .. table.concat(pattern, "/") .. "$"
     tails[#tails + 1] = r
   else
-    local shape = r.method .. " " .. #r.segments
+    local shape = r.api .. " " .. r.method .. " " .. #r.segments
     by_shape[shape] = by_shape[shape] or {}
     table.insert(by_shape[shape], r)
   end
@@ -145,9 +177,9 @@ end
 
 -- The route whose path matches `rest`, with its {x} captures, the first in
 -- declaration order. Captures are the path as civetweb decoded it.
-local function scan(method, rest)
+local function scan(api, method, rest)
   local segs = segments(rest)
-  for _, r in ipairs(by_shape[method .. " " .. #segs] or {}) do
+  for _, r in ipairs(by_shape[api .. " " .. method .. " " .. #segs] or {}) do
     local params, ok = {}, true
     for i, want in ipairs(r.segments) do
       local name = r.names[i]
@@ -163,7 +195,7 @@ local function scan(method, rest)
     end
   end
   for _, r in ipairs(tails) do
-    local caps = r.method == method and table.pack(rest:match(r.pattern))
+    local caps = r.api == api and r.method == method and table.pack(rest:match(r.pattern))
     if caps and caps[1] ~= nil then
       local params, n = {}, 0
       for i, name in ipairs(r.names) do
@@ -205,7 +237,7 @@ for _, list in pairs(by_shape) do
         first = first and not takes(earlier, r)
       end
       if first then
-        literal[r.method .. " " .. r.path] = r
+        literal[r.api .. " " .. r.method .. " " .. r.path] = r
       end
     end
   end
@@ -214,12 +246,28 @@ end
 -- The route for a request's method and path below /kms/ and its {x}
 -- captures, or nil (the gateway's 404 for both a wrong method and an
 -- unknown path).
-local function match(method, rest)
-  local r = literal[method .. " " .. rest]
+local function match(api, method, rest)
+  local r = literal[api .. " " .. method .. " " .. rest]
   if r then
     return r, NO_PARAMS
   end
-  return scan(method, rest)
+  return scan(api, method, rest)
+end
+
+-- A KMS path's project, API base and the rest of the path below it.
+local BASES = {
+  { "^/v1%.0/([^/]+)/kms/(.+)$", "kms" },
+  { "^/v2/([^/]+)/kms/(.+)$", "v2" },
+  { "^/v1%.0/([^/]+)/(keystores.*)$", "project" },
+}
+
+local function base_of(path)
+  for _, b in ipairs(BASES) do
+    local project, rest = path:match(b[1])
+    if project then
+      return project, b[2], rest
+    end
+  end
 end
 
 M.NAME = "huawei"
@@ -252,17 +300,19 @@ function M.parse(req, call)
   local header = req.headers.authorization
   p.auth = header and auth.parse(header)
   call.caller = p.auth and p.auth.ak
-  local project, rest = req.path:match("^/v1%.0/([^/]+)/kms/(.+)$")
+  local project, api, rest = base_of(req.path)
   if not project then
     return p -- the version documents, IAM's token call, or the gateway's 404
   end
   p.project = project
-  local r, params = match(req.method, rest)
+  local r, params = match(api, req.method, rest)
   if not r then
     return p
   end
   p.route, p.params, call.action = r, params, r.op
-  if (req.method == "POST" or (req.method == "DELETE" and req.body ~= "")) and not too_big(req) then
+  local optional = req.method == "DELETE" or r.bodyless
+  if (req.method == "POST" or req.method == "PUT" or req.method == "DELETE") and not (optional and req.body == "")
+      and not too_big(req) then
     p.body = util.decode_object(req.body)
     p.malformed = p.body == nil
   end
@@ -339,6 +389,7 @@ local function fail(e, headers, call)
   end
   local status, doc
   status, doc, call.error, call.message = render.render(e, headers["X-Request-Id"])
+  call.diagnostic = e.diagnostic
   return answer(status, headers, doc)
 end
 
@@ -368,6 +419,11 @@ end
 -- A whole error response for a raised error table (an injected fault).
 function M.fail(e, call)
   return fail(e, new_headers(), call)
+end
+
+-- The id the answer carries (X-Request-Id), for the journal and the log.
+function M.request_id(res)
+  return res.headers and res.headers["X-Request-Id"]
 end
 
 function M.handle(world, req, p, call)

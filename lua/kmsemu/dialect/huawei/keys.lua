@@ -6,6 +6,7 @@ local keystore = require "kmsemu.keystore"
 local p = require "kmsemu.dialect.huawei.params"
 local context = require "kmsemu.dialect.huawei.context"
 local grants = require "kmsemu.dialect.huawei.grants"
+local keystores = require "kmsemu.dialect.huawei.keystores"
 local shape = require "kmsemu.dialect.huawei.shape"
 
 local M = {}
@@ -53,7 +54,7 @@ end
 
 -- The alias rule of create-key and update-key-alias; "<x>/default" is the
 -- namespace of the services' default keys.
-local function alias_of(ctx, b, key)
+function M.alias_of(ctx, b, key)
   local alias = p.string(b, "key_alias", true)
   if not alias:find("^[%w:/_%-]+$") or #alias > 255 or alias:find("/default$") then
     errors.vendor("KMS.1101", alias)
@@ -66,7 +67,7 @@ local function alias_of(ctx, b, key)
   return alias
 end
 
-local function description_of(b, required)
+function M.description_of(b, required)
   local d = p.string(b, "key_description", required)
   if d and utf8.len(d) and utf8.len(d) > 255 then
     errors.vendor("KMS.1103")
@@ -74,7 +75,7 @@ local function description_of(b, required)
   return d
 end
 
-local function non_default_count(ctx)
+function M.non_default_count(ctx)
   local n = 0
   for _, key in ipairs(context.each(ctx)) do
     if not shape.is_default(key) then
@@ -85,19 +86,16 @@ local function non_default_count(ctx)
 end
 
 function M.create(ctx, b)
-  local alias = alias_of(ctx, b)
+  local alias = M.alias_of(ctx, b)
   local spec = p.string(b, "key_spec") or "AES_256"
   if not USAGES[spec] then
     errors.vendor("KMS.0308", "key_spec")
   end
   local usage = usage_of(b, spec)
-  local description = description_of(b) or ""
+  local description = M.description_of(b) or ""
   local origin = p.enum(b, "origin", { kms = true, external = true }, "kms")
-  local keystore_id = p.string(b, "keystore_id")
-  if keystore_id and keystore_id ~= "0" then
-    errors.vendor("KMS.0340")
-  end
-  if non_default_count(ctx) >= M.CMK_QUOTA then
+  local keystore_id = keystores.for_new_key(ctx, p.string(b, "keystore_id"), origin)
+  if M.non_default_count(ctx) >= M.CMK_QUOTA then
     errors.vendor("KMS.1105")
   end
   local key = ctx.keys:add {
@@ -105,7 +103,7 @@ function M.create(ctx, b)
     description = description, origin = origin, created = ctx.now,
     state = origin == "external" and "pending_import" or "enabled",
     enterprise_project_id = p.string(b, "enterprise_project_id"),
-    rotation = { enabled = false, interval_days = 365 },
+    rotation = { enabled = false, interval_days = 365 }, keystore_id = keystore_id,
   }
   return { key_info = { key_id = key.id, domain_id = ctx.domain_id, region_id = ctx.region } }
 end
@@ -206,18 +204,18 @@ function M.update_alias(ctx, b)
   if shape.is_default(key) then
     errors.vendor("KMS.0211")
   end
-  key.alias = alias_of(ctx, b, ctx.keys:touch(key))
+  key.alias = M.alias_of(ctx, b, ctx.keys:touch(key))
   return { key_info = { key_id = key.id, key_alias = key.alias } }
 end
 
 function M.update_description(ctx, b)
   local key = changeable(ctx, b)
-  ctx.keys:touch(key).description = description_of(b, true)
+  ctx.keys:touch(key).description = M.description_of(b, true)
   return { key_info = { key_id = key.id, key_description = key.description } }
 end
 
 function M.user_instances(ctx)
-  return { instance_num = non_default_count(ctx) }
+  return { instance_num = M.non_default_count(ctx) }
 end
 
 function M.user_quotas(ctx)
@@ -227,7 +225,7 @@ function M.user_quotas(ctx)
     most = math.max(most, #(key.grants or {}))
   end
   return { quotas = { resources = {
-    { type = "CMK", used = non_default_count(ctx), quota = M.CMK_QUOTA },
+    { type = "CMK", used = M.non_default_count(ctx), quota = M.CMK_QUOTA },
     { type = "grant_per_CMK", used = most, quota = grants.PER_KEY },
   } } }
 end

@@ -37,18 +37,23 @@ function M.string(b, name, required)
   return v
 end
 
--- A decimal integer carried as a string, checked against [min, max];
--- out of range or not a number raises `code` (default KMS.0308).
-function M.count(b, name, min, max, code, required)
-  local s = M.string(b, name, required ~= false)
-  if s == nil then
-    return nil
-  end
+-- s, the value of name, as a decimal integer in [min, max]; out of range
+-- or not a number raises `code` (default KMS.0308).
+local function decimal(s, name, min, max, code)
   local n = s:find("^%d+$") and math.tointeger(tonumber(s))
   if not n or n < min or n > max then
     errors.vendor(code or "KMS.0308", name)
   end
   return n
+end
+
+-- A decimal integer carried as a string, checked as decimal() does.
+function M.count(b, name, min, max, code, required)
+  local s = M.string(b, name, required ~= false)
+  if s == nil then
+    return nil
+  end
+  return decimal(s, name, min, max, code)
 end
 
 -- A JSON integer (the few fields the models type as int).
@@ -162,6 +167,34 @@ function M.paginate(items, limit, marker)
   end
   local more = last < #items
   return out, more and tostring(last) or "", more and "true" or "false"
+end
+
+-- A request's query parameters by name (the first of each).
+function M.query(q)
+  local out = {}
+  for _, kv in ipairs(util.parse_query(q or "")) do
+    if out[kv[1]] == nil then
+      out[kv[1]] = kv[2]
+    end
+  end
+  return out
+end
+
+-- A query parameter the models type as an integer, in [min, max].
+function M.query_integer(q, name, default, min, max, code)
+  local s = q[name]
+  if s == nil or s == "" then
+    return default
+  end
+  return decimal(s, name, min, max, code)
+end
+
+-- The models' UUID pattern (hex digits, either case).
+M.is_uuid = util.is_uuid
+
+-- The names the models allow for aliases and names: [a-zA-Z0-9:/_-]{1,255}.
+function M.is_name(s)
+  return type(s) == "string" and #s <= 255 and s:find("^[%w:/_%-]+$") ~= nil
 end
 
 return M

@@ -16,6 +16,8 @@ local function rotatable(ctx, b)
   local kind = keystore.SPECS[key.spec].kind
   if shape.is_default(key) then
     errors.vendor("KMS.0211")
+  elseif key.keystore_id then
+    errors.vendor("KMS.0338")
   elseif key.origin == "external" then
     errors.vendor("KMS.0312")
   elseif kind == "rsa" then

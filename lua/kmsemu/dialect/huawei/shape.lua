@@ -21,7 +21,7 @@ function M.is_default(key)
 end
 
 function M.ms(seconds)
-  return seconds and (tostring(seconds) .. "000") or ""
+  return seconds and (seconds == 0 and "0" or tostring(seconds) .. "000") or ""
 end
 
 -- Lists the models declare as arrays go through list(), so that an empty
@@ -46,7 +46,7 @@ function M.key_info(key, ctx)
     origin = key.origin,
     key_rotation_enabled = key.rotation.enabled and "true" or "false",
     sys_enterprise_project_id = key.enterprise_project_id or "0",
-    keystore_id = "0",
+    keystore_id = key.keystore_id or "0",
   }
 end
 

@@ -1,6 +1,7 @@
 -- Tags on keys: create, batch create/delete, delete (all 204), show,
 -- the project's tag list, and resource_instances filtering.
 local errors = require "kmsemu.errors"
+local util = require "kmsemu.util"
 local context = require "kmsemu.dialect.huawei.context"
 local p = require "kmsemu.dialect.huawei.params"
 local shape = require "kmsemu.dialect.huawei.shape"
@@ -46,6 +47,32 @@ local function put(key, k, v)
     errors.vendor("KMS.0409")
   end
   key.tags[k] = v
+end
+
+-- A TagItem list ([{key, value}]) as a key's tags, checked as tag
+-- creation checks them.
+function M.from_items(items)
+  local out, n = {}, 0
+  if items == nil or items == util.null then
+    return out
+  end
+  if type(items) ~= "table" then
+    errors.vendor("KMS.0414")
+  end
+  for _, item in ipairs(items) do
+    if type(item) ~= "table" then
+      errors.vendor("KMS.0414")
+    end
+    local k = check_key(item.key)
+    if out[k] == nil then
+      n = n + 1
+      if n > M.MAX_TAGS then
+        errors.vendor("KMS.0409")
+      end
+    end
+    out[k] = check_value(item.value)
+  end
+  return out
 end
 
 local function tagged_key(ctx, params)
