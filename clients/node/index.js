@@ -5,7 +5,7 @@
 // status 0.
 //
 //   const kms = await start({ t });  // stopped by t.after
-//   kms.endpoint, kms.credentials.tencent.secretId, await kms.admin.addFault({...})
+//   kms.endpoint, kms.credentials.tencent.secretId, await kms.admin.addFault({...}), kms.tencentClient()
 
 const { spawn } = require("node:child_process");
 const fs = require("node:fs");
@@ -153,8 +153,22 @@ function credentials(banner) {
 }
 
 /**
+ * The Tencent SDK's KMS client (tencentcloud-sdk-nodejs, API 2019-01-18) for
+ * a kmsemu: its host over http, the scenario's Tencent credentials and region.
+ */
+function tencentClient({ host, credentials: { tencent } }) {
+  if (!tencent) throw new Error("the scenario gives no Tencent credentials");
+  // An optional peer dependency: loaded when asked for.
+  const tencentcloud = require("tencentcloud-sdk-nodejs");
+  const { secretId, secretKey, region } = tencent;
+  return new tencentcloud.kms.v20190118.Client({ credential: { secretId, secretKey }, region,
+    profile: { httpProfile: { endpoint: host, protocol: "http://" } } });
+}
+
+/**
  * Starts kmsemu and resolves once it listens, to {endpoint ("http://127.0.0.1:PORT"),
- * host (the same without the scheme, as Tencent SDKs take it), credentials, admin, stop}.
+ * host (the same without the scheme, as Tencent SDKs take it), credentials, admin,
+ * tencentClient(), stop}.
  * @param {object} [o]
  * @param {string} [o.scenario] scenario file; default: the binary's, scenarios/default.lua
  * @param {string[]} [o.args] extra command-line arguments
@@ -199,6 +213,7 @@ async function start({ scenario, args = [], bin, t } = {}) {
     host: ready[2],
     credentials: credentials(banner),
     admin: new Admin(ready[1]),
+    tencentClient: () => tencentClient(kms),
     /** SIGTERM; rejects, with kmsemu's stderr, unless it exits with status 0. */
     stop() {
       stopping ||= (async () => {

@@ -1,14 +1,12 @@
 package kmsemutest_test
 
 import (
-	"errors"
 	"os"
 	"regexp"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
-	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
-	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 	kms "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/kms/v20190118"
 
 	"kmsemu/clients/go/kmsemutest"
@@ -18,23 +16,15 @@ import (
 // example:start
 func TestEncryptSeesTheInjectedFault(t *testing.T) {
 	emu := kmsemutest.Start(t, "") // the default scenario; stopped by t.Cleanup
-	cpf := profile.NewClientProfile()
-	cpf.HttpProfile.Endpoint, cpf.HttpProfile.Scheme = emu.Host, "HTTP"
-	tc := emu.Credentials.Tencent
-	client, _ := kms.NewClient(common.NewCredential(tc.SecretID, tc.SecretKey), tc.Region, cpf)
+	client := emu.TencentClient()  // the SDK's kms.Client, pointed at emu
 	req := kms.NewEncryptRequest()
 	req.KeyId, req.Plaintext = common.StringPtr("23e80852-1e38-11e9-b129-5cb9019b4b01"), common.StringPtr("aGk=")
-	if _, err := client.Encrypt(req); err != nil {
-		t.Fatal(err)
-	}
+	_, err := client.Encrypt(req)
+	require.NoError(t, err)
 	fault := emu.Admin.AddFault(kmsemutest.JSON{"action": "Encrypt", "error": "ResourceUnavailable.CmkDisabled"})
-	var sdkErr *tcerr.TencentCloudSDKError
-	if _, err := client.Encrypt(req); !errors.As(err, &sdkErr) || sdkErr.Code != "ResourceUnavailable.CmkDisabled" {
-		t.Fatalf("Encrypt answered %v", err)
-	}
-	if n := emu.Admin.JournalCount(kmsemutest.JSON{"fault": fault["id"]})["count"]; n != 1.0 {
-		t.Fatalf("the journal holds %v calls the fault answered", n)
-	}
+	_, err = client.Encrypt(req)
+	require.ErrorContains(t, err, "Code=ResourceUnavailable.CmkDisabled")
+	require.EqualValues(t, 1, emu.Admin.JournalCount(kmsemutest.JSON{"fault": fault["id"]})["count"])
 }
 
 // example:end

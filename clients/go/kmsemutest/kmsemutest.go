@@ -3,8 +3,8 @@
 // scenario, stopped with SIGTERM through t.Cleanup. A kmsemu that does not
 // exit with status 0 fails the test, with its stderr.
 //
-//	kms := kmsemutest.Start(t, "") // the binary's default scenario
-//	kms.Endpoint, kms.Credentials.Tencent.SecretID, kms.Admin.AddFault(...)
+//	emu := kmsemutest.Start(t, "") // the binary's default scenario
+//	emu.Endpoint, emu.Credentials.Tencent.SecretID, emu.Admin.AddFault(...), emu.TencentClient()
 package kmsemutest
 
 import (
@@ -21,6 +21,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
+	kms "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/kms/v20190118"
 )
 
 const (
@@ -61,6 +65,7 @@ type Kmsemu struct {
 	Credentials Credentials
 	Admin       *Admin
 
+	t      testing.TB
 	argv   []string
 	cmd    *exec.Cmd
 	stderr *syncBuffer
@@ -124,8 +129,27 @@ func Start(t testing.TB, scenario string, args ...string) *Kmsemu {
 			t.Error(err)
 		}
 	})
+	k.t = t
 	k.Admin = &Admin{t: t, base: k.Endpoint + "/_kmsemu/"}
 	return k
+}
+
+// TencentClient is the Tencent SDK's KMS client (API 2019-01-18) for this
+// kmsemu: its Host over HTTP, the scenario's Tencent credentials and
+// region. It fails the test if the scenario gives no Tencent credentials.
+func (k *Kmsemu) TencentClient() *kms.Client {
+	k.t.Helper()
+	tc := k.Credentials.Tencent
+	if tc == nil {
+		k.t.Fatal("kmsemutest: the scenario gives no Tencent credentials")
+	}
+	cpf := profile.NewClientProfile()
+	cpf.HttpProfile.Endpoint, cpf.HttpProfile.Scheme = k.Host, "HTTP"
+	client, err := kms.NewClient(common.NewCredential(tc.SecretID, tc.SecretKey), tc.Region, cpf)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	return client
 }
 
 func start(argv []string) (*Kmsemu, error) {

@@ -17,7 +17,6 @@ import (
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kms/v2/model"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
-	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 	kms "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/kms/v20190118"
 
 	"kmsemu/clients/go/kmsemutest"
@@ -30,17 +29,6 @@ const (
 )
 
 var root, _ = filepath.Abs("../../..")
-
-func tencent(t *testing.T, emu *kmsemutest.Kmsemu) *kms.Client {
-	cpf := profile.NewClientProfile()
-	cpf.HttpProfile.Endpoint, cpf.HttpProfile.Scheme = emu.Host, "HTTP"
-	tc := emu.Credentials.Tencent
-	client, err := kms.NewClient(common.NewCredential(tc.SecretID, tc.SecretKey), tc.Region, cpf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return client
-}
 
 func tencentCode(err error) string {
 	var e *tcerr.TencentCloudSDKError
@@ -80,7 +68,7 @@ func TestHuaweiSDKSeesOneThrottleThenPasses(t *testing.T) {
 
 func TestARemovedFaultStopsFiring(t *testing.T) {
 	emu := kmsemutest.Start(t, "")
-	client := tencent(t, emu)
+	client := emu.TencentClient()
 	id := emu.Admin.AddFault(kmsemutest.JSON{"dialect": "tencent", "action": "GenerateDataKey", "error": "InternalError"})["id"].(string)
 	if faults := emu.Admin.Faults()["faults"].([]any); len(faults) != 1 || faults[0].(kmsemutest.JSON)["id"] != id {
 		t.Fatalf("faults: %v", faults)
@@ -102,7 +90,7 @@ func TestARemovedFaultStopsFiring(t *testing.T) {
 
 func TestKeysAndClockThroughTheAdminClient(t *testing.T) {
 	emu := kmsemutest.Start(t, "")
-	client := tencent(t, emu)
+	client := emu.TencentClient()
 	emu.Admin.FreezeClock("2026-01-01T00:00:00Z")
 	key := emu.Admin.CreateKey(kmsemutest.JSON{"dialect": "tencent", "spec": "AES_256", "alias": "made-by-admin"})
 	id := key["id"].(string)
@@ -139,7 +127,7 @@ func TestTheScenarioIsTheOneGiven(t *testing.T) {
 	if emu.Credentials.Huawei != nil {
 		t.Fatalf("Huawei credentials from a Tencent-only scenario: %+v", emu.Credentials.Huawei)
 	}
-	status, err := tencent(t, emu).GetServiceStatus(kms.NewGetServiceStatusRequest())
+	status, err := emu.TencentClient().GetServiceStatus(kms.NewGetServiceStatusRequest())
 	if err != nil || !*status.Response.ServiceEnabled {
 		t.Fatalf("GetServiceStatus: %v", err)
 	}
@@ -159,8 +147,17 @@ cmk { id = "11111111-2222-4333-8444-555555555555", dialect = "tencent" }
 	}
 	req := kms.NewDescribeKeyRequest()
 	req.KeyId = common.StringPtr("11111111-2222-4333-8444-555555555555")
-	if res, err := tencent(t, emu).DescribeKey(req); err != nil || *res.Response.KeyMetadata.KeyState != "Enabled" {
+	if res, err := emu.TencentClient().DescribeKey(req); err != nil || *res.Response.KeyMetadata.KeyState != "Enabled" {
 		t.Fatalf("DescribeKey: %v", err)
+	}
+}
+
+func TestNoTencentClientWithoutTencentCredentials(t *testing.T) {
+	failures := (&recorder{TB: t}).run(func(tb testing.TB) {
+		kmsemutest.Start(tb, filepath.Join(root, "scenarios", "huawei.lua")).TencentClient()
+	})
+	if len(failures) != 1 || failures[0] != "kmsemutest: the scenario gives no Tencent credentials" {
+		t.Fatalf("failures %q", failures)
 	}
 }
 

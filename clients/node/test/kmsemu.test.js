@@ -9,7 +9,6 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { test } = require("node:test");
-const tencentcloud = require("tencentcloud-sdk-nodejs");
 const { BasicCredentials } = require("@huaweicloud/huaweicloud-sdk-core");
 const { ClientBuilder } = require("@huaweicloud/huaweicloud-sdk-core/ClientBuilder");
 const { start, binary, AdminError } = require("kmsemu-test");
@@ -18,12 +17,6 @@ const ROOT = path.resolve(__dirname, "..", "..", "..");
 // Enabled keys of scenarios/default.lua.
 const HW_KEY = "0d0466b0-e727-4d9c-b35d-f84bb474a37f";
 const TC_KEY = "23e80852-1e38-11e9-b129-5cb9019b4b01";
-
-function tencent(kms) {
-  const { secretId, secretKey, region } = kms.credentials.tencent;
-  return new tencentcloud.kms.v20190118.Client({ credential: { secretId, secretKey }, region,
-    profile: { httpProfile: { endpoint: kms.host, protocol: "http://" } } });
-}
 
 function huawei(kms) {
   const { ak, sk, projectId } = kms.credentials.huawei;
@@ -54,7 +47,7 @@ test("the Huawei core sees one throttle, then passes", async (t) => {
 
 test("a removed fault stops firing", async (t) => {
   const kms = await start({ t });
-  const client = tencent(kms);
+  const client = kms.tencentClient();
   const { id } = await kms.admin.addFault({ dialect: "tencent", action: "GenerateDataKey", error: "InternalError" });
   assert.deepStrictEqual((await kms.admin.faults()).faults.map((f) => f.id), [id]);
   const request = { KeyId: TC_KEY, KeySpec: "AES_256" };
@@ -65,7 +58,7 @@ test("a removed fault stops firing", async (t) => {
 
 test("keys and clock through the admin client", async (t) => {
   const kms = await start({ t });
-  const client = tencent(kms);
+  const client = kms.tencentClient();
   await kms.admin.freezeClock("2026-01-01T00:00:00Z");
   const key = await kms.admin.createKey({ dialect: "tencent", spec: "AES_256", alias: "made-by-admin" });
   assert.ok((await kms.admin.keys()).keys.some((k) => k.id === key.id));
@@ -85,7 +78,7 @@ test("the scenario is the one given", async (t) => {
   const kms = await start({ t, scenario: path.join(ROOT, "scenarios", "tencent.lua") });
   assert.match((await kms.admin.scenario()).path, /scenarios\/tencent\.lua$/);
   assert.strictEqual(kms.credentials.huawei, null);
-  assert.strictEqual((await tencent(kms).GetServiceStatus({})).ServiceEnabled, true);
+  assert.strictEqual((await kms.tencentClient().GetServiceStatus({})).ServiceEnabled, true);
 });
 
 test("the credentials are the scenario's own", async (t) => {
@@ -97,8 +90,13 @@ cmk { id = "11111111-2222-4333-8444-555555555555", dialect = "tencent" }
   const kms = await start({ t, scenario });
   assert.deepStrictEqual(kms.credentials, { huawei: null, tencent: { secretId: "AKIDownCREDENTIALS00000000000000000000",
     secretKey: "ownSECRETkey0000000000000000000000", region: "ap-shanghai" } });
-  const described = await tencent(kms).DescribeKey({ KeyId: "11111111-2222-4333-8444-555555555555" });
+  const described = await kms.tencentClient().DescribeKey({ KeyId: "11111111-2222-4333-8444-555555555555" });
   assert.strictEqual(described.KeyMetadata.KeyState, "Enabled");
+});
+
+test("no Tencent client without Tencent credentials", async (t) => {
+  const kms = await start({ t, scenario: path.join(ROOT, "scenarios", "huawei.lua") });
+  assert.throws(() => kms.tencentClient(), { message: "the scenario gives no Tencent credentials" });
 });
 
 test("a scenario that does not load fails start with its message", async (t) => {

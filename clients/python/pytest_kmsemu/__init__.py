@@ -35,7 +35,8 @@ BANNER_END = re.compile(r"^  \d+ keys from ", re.M)
 
 
 class KmsemuError(Exception):
-    """kmsemu could not be found, did not start, or did not stop cleanly."""
+    """kmsemu could not be found, did not start or did not stop cleanly, or its
+    scenario lacks what was asked for."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,8 @@ def _credentials(banner):
 
 class Kmsemu:
     """One running kmsemu. endpoint: "http://127.0.0.1:PORT"; host: the same
-    without the scheme (Tencent SDKs take it so); credentials; admin."""
+    without the scheme (Tencent SDKs take it so); credentials; admin;
+    tencent_client()."""
 
     def __init__(self, scenario=None, args=(), binary=None):
         self.argv = [binary or find_binary(), "--listen", "127.0.0.1:0"]
@@ -136,6 +138,22 @@ class Kmsemu:
         self._stdout.close()
         self._stderr.close()
         return f"{' '.join(self.argv)} {how}; stderr:\n{stderr}"
+
+    def tencent_client(self):
+        """The Tencent SDK's KmsClient (tencentcloud-sdk-python-kms, API
+        2019-01-18) for this kmsemu: its host over http, the scenario's
+        Tencent credentials and region."""
+        # The SDK is optional (the extra "tencent"): imported when asked for.
+        from tencentcloud.common.credential import Credential
+        from tencentcloud.common.profile.client_profile import ClientProfile
+        from tencentcloud.common.profile.http_profile import HttpProfile
+        from tencentcloud.kms.v20190118.kms_client import KmsClient
+
+        tc = self.credentials.tencent
+        if tc is None:
+            raise KmsemuError("the scenario gives no Tencent credentials")
+        profile = ClientProfile(httpProfile=HttpProfile(protocol="http", endpoint=self.host))
+        return KmsClient(Credential(tc.secret_id, tc.secret_key), tc.region, profile)
 
     def stop(self):
         """SIGTERM, then KmsemuError (with kmsemu's stderr) unless it exits

@@ -5,17 +5,12 @@ import re
 from pathlib import Path
 
 import pytest
-from tencentcloud.common.credential import Credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
-from tencentcloud.common.profile.client_profile import ClientProfile
-from tencentcloud.common.profile.http_profile import HttpProfile
-from tencentcloud.kms.v20190118 import kms_client, models
+from tencentcloud.kms.v20190118 import models
 
 # example:start
 def test_encrypt_sees_the_injected_fault(kmsemu):  # the fixture of pytest-kmsemu
-    tc = kmsemu.credentials.tencent
-    profile = ClientProfile(httpProfile=HttpProfile(protocol="http", endpoint=kmsemu.host))
-    client = kms_client.KmsClient(Credential(tc.secret_id, tc.secret_key), tc.region, profile)
+    client = kmsemu.tencent_client()  # the SDK's KmsClient, pointed at this kmsemu
     request = models.EncryptRequest()
     request.from_json_string(json.dumps({"KeyId": "23e80852-1e38-11e9-b129-5cb9019b4b01", "Plaintext": "aGk="}))
     client.Encrypt(request)

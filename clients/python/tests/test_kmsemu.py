@@ -9,23 +9,14 @@ import pytest
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkkms.v2 import CreateDatakeyRequest, CreateDatakeyRequestBody, KmsClient
-from tencentcloud.common.credential import Credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
-from tencentcloud.common.profile.client_profile import ClientProfile
-from tencentcloud.common.profile.http_profile import HttpProfile
-from tencentcloud.kms.v20190118 import kms_client, models
+from tencentcloud.kms.v20190118 import models
 
 import pytest_kmsemu
 
 ROOT = Path(__file__).resolve().parents[3]
 HW_KEY = "0d0466b0-e727-4d9c-b35d-f84bb474a37f"  # enabled, in scenarios/default.lua
 TC_KEY = "23e80852-1e38-11e9-b129-5cb9019b4b01"
-
-
-def tencent(kms):
-    tc = kms.credentials.tencent
-    profile = ClientProfile(httpProfile=HttpProfile(protocol="http", endpoint=kms.host))
-    return kms_client.KmsClient(Credential(tc.secret_id, tc.secret_key), tc.region, profile)
 
 
 def typed(model, fields):
@@ -51,7 +42,7 @@ def test_huawei_sdk_sees_one_throttle_then_passes(kmsemu):
 
 
 def test_a_removed_fault_stops_firing(kmsemu):
-    client = tencent(kmsemu)
+    client = kmsemu.tencent_client()
     fault = kmsemu.admin.add_fault(dialect="tencent", action="GenerateDataKey", error="InternalError")
     assert [f["id"] for f in kmsemu.admin.faults()["faults"]] == [fault["id"]]
     request = typed("GenerateDataKeyRequest", {"KeyId": TC_KEY, "KeySpec": "AES_256"})
@@ -64,7 +55,7 @@ def test_a_removed_fault_stops_firing(kmsemu):
 
 
 def test_keys_and_clock_through_the_admin_client(kmsemu):
-    client = tencent(kmsemu)
+    client = kmsemu.tencent_client()
     kmsemu.admin.freeze_clock("2026-01-01T00:00:00Z")
     key = kmsemu.admin.create_key(dialect="tencent", spec="AES_256", alias="made-by-admin")
     assert any(k["id"] == key["id"] for k in kmsemu.admin.keys()["keys"])
@@ -87,7 +78,7 @@ def test_admin_refusals_carry_status_and_reason(kmsemu):
 def test_the_marker_picks_the_scenario(kmsemu):
     assert kmsemu.admin.scenario()["path"].endswith("scenarios/tencent.lua")
     assert kmsemu.credentials.huawei is None
-    assert tencent(kmsemu).GetServiceStatus(typed("GetServiceStatusRequest", {})).ServiceEnabled
+    assert kmsemu.tencent_client().GetServiceStatus(typed("GetServiceStatusRequest", {})).ServiceEnabled
 
 
 def test_credentials_are_the_scenarios_own(tmp_path):
@@ -99,7 +90,13 @@ def test_credentials_are_the_scenarios_own(tmp_path):
         assert kms.credentials == pytest_kmsemu.Credentials(huawei=None, tencent=pytest_kmsemu.TencentCredentials(
             "AKIDownCREDENTIALS00000000000000000000", "ownSECRETkey0000000000000000000000", "ap-shanghai"))
         request = typed("DescribeKeyRequest", {"KeyId": "11111111-2222-4333-8444-555555555555"})
-        assert tencent(kms).DescribeKey(request).KeyMetadata.KeyState == "Enabled"
+        assert kms.tencent_client().DescribeKey(request).KeyMetadata.KeyState == "Enabled"
+
+
+@pytest.mark.kmsemu(scenario=str(ROOT / "scenarios" / "huawei.lua"))
+def test_no_tencent_client_without_tencent_credentials(kmsemu):
+    with pytest.raises(pytest_kmsemu.KmsemuError, match="the scenario gives no Tencent credentials"):
+        kmsemu.tencent_client()
 
 
 def test_a_scenario_that_does_not_load_fails_start_with_its_message(tmp_path):

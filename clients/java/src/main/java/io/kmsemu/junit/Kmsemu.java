@@ -1,5 +1,9 @@
 package io.kmsemu.junit;
 
+import com.tencentcloudapi.common.Credential;
+import com.tencentcloudapi.common.profile.ClientProfile;
+import com.tencentcloudapi.common.profile.HttpProfile;
+import com.tencentcloudapi.kms.v20190118.KmsClient;
 import java.io.File;
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -97,6 +101,24 @@ public final class Kmsemu implements AutoCloseable {
 
     public Admin admin() {
         return admin;
+    }
+
+    /**
+     * The Tencent SDK's KMS client (tencentcloud-sdk-java, API 2019-01-18)
+     * for this kmsemu: its host over http, the scenario's Tencent
+     * credentials and region. A {@link KmsemuException} if the scenario
+     * gives no Tencent credentials.
+     */
+    public KmsClient tencentClient() {
+        Credentials.Tencent tc = credentials.tencent();
+        if (tc == null) {
+            throw new KmsemuException("the scenario gives no Tencent credentials");
+        }
+        HttpProfile http = new HttpProfile();
+        http.setEndpoint(host);
+        http.setProtocol("http://");
+        return new KmsClient(new Credential(tc.secretId(), tc.secretKey()), tc.region(),
+                new ClientProfile(ClientProfile.SIGN_TC3_256, http));
     }
 
     private void awaitBanner() {

@@ -1,6 +1,6 @@
 package io.kmsemu.junit;
 
-/** kmsemu could not be found, did not start, or did not stop cleanly. */
+/** kmsemu could not be found, did not start or did not stop cleanly, or its scenario lacks what was asked for. */
 public class KmsemuException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 

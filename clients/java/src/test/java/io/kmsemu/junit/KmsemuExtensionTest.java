@@ -10,10 +10,7 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
 import com.fasterxml.jackson.databind.JsonNode;
 import com.huaweicloud.sdk.core.auth.BasicCredentials;
 import com.huaweicloud.sdk.core.exception.ServiceResponseException;
-import com.tencentcloudapi.common.Credential;
 import com.tencentcloudapi.common.exception.TencentCloudSDKException;
-import com.tencentcloudapi.common.profile.ClientProfile;
-import com.tencentcloudapi.common.profile.HttpProfile;
 import com.tencentcloudapi.kms.v20190118.KmsClient;
 import com.tencentcloudapi.kms.v20190118.models.DescribeKeyRequest;
 import com.tencentcloudapi.kms.v20190118.models.EncryptRequest;
@@ -51,15 +48,6 @@ class KmsemuExtensionTest {
         before = kmsemu;
     }
 
-    static KmsClient tencent(Kmsemu kmsemu) {
-        HttpProfile http = new HttpProfile();
-        http.setEndpoint(kmsemu.host());
-        http.setProtocol("http://");
-        Credentials.Tencent tc = kmsemu.credentials().tencent();
-        return new KmsClient(new Credential(tc.secretId(), tc.secretKey()), tc.region(),
-                new ClientProfile(ClientProfile.SIGN_TC3_256, http));
-    }
-
     @Test
     void huaweiSdkSeesOneThrottleThenPasses(Kmsemu kmsemu) {
         assertSame(before, kmsemu, "@BeforeEach and the test share one kmsemu");
@@ -83,7 +71,7 @@ class KmsemuExtensionTest {
 
     @Test
     void aRemovedFaultStopsFiring(Kmsemu kmsemu) throws Exception {
-        KmsClient kms = tencent(kmsemu);
+        KmsClient kms = kmsemu.tencentClient();
         String id = kmsemu.admin().addFault(Map.of("dialect", "tencent", "action", "GenerateDataKey",
                 "error", "InternalError")).get("id").asText();
         JsonNode faults = kmsemu.admin().faults().get("faults");
@@ -100,7 +88,7 @@ class KmsemuExtensionTest {
 
     @Test
     void keysAndClockThroughTheAdminClient(Kmsemu kmsemu) throws Exception {
-        KmsClient kms = tencent(kmsemu);
+        KmsClient kms = kmsemu.tencentClient();
         kmsemu.admin().freezeClock("2026-01-01T00:00:00Z");
         JsonNode key = kmsemu.admin().createKey(Map.of("dialect", "tencent", "spec", "AES_256", "alias", "made-by-admin"));
         String id = key.get("id").asText();
@@ -129,7 +117,7 @@ class KmsemuExtensionTest {
     void theAnnotationPicksTheScenario(Kmsemu kmsemu) throws Exception {
         assertTrue(kmsemu.admin().scenario().get("path").asText().endsWith("scenarios/tencent.lua"));
         assertNull(kmsemu.credentials().huawei());
-        assertTrue(tencent(kmsemu).GetServiceStatus(new GetServiceStatusRequest()).getServiceEnabled());
+        assertTrue(kmsemu.tencentClient().GetServiceStatus(new GetServiceStatusRequest()).getServiceEnabled());
     }
 
     @Test
@@ -144,8 +132,15 @@ class KmsemuExtensionTest {
                     "ownSECRETkey0000000000000000000000", "ap-shanghai")), kmsemu.credentials());
             DescribeKeyRequest req = new DescribeKeyRequest();
             req.setKeyId("11111111-2222-4333-8444-555555555555");
-            assertEquals("Enabled", tencent(kmsemu).DescribeKey(req).getKeyMetadata().getKeyState());
+            assertEquals("Enabled", kmsemu.tencentClient().DescribeKey(req).getKeyMetadata().getKeyState());
         }
+    }
+
+    @Test
+    @KmsemuScenario("../../scenarios/huawei.lua")
+    void noTencentClientWithoutTencentCredentials(Kmsemu kmsemu) {
+        KmsemuException e = assertThrows(KmsemuException.class, kmsemu::tencentClient);
+        assertEquals("the scenario gives no Tencent credentials", e.getMessage());
     }
 
     @Test
@@ -215,12 +210,13 @@ class KmsemuExtensionTest {
     @Test
     void readmeShowsExampleTest() throws Exception {
         String source = Files.readString(Path.of("src/test/java/io/kmsemu/junit/ExampleTest.java"));
-        Matcher region = Pattern.compile("// example:start\n(.*?)// example:end\n", Pattern.DOTALL).matcher(source);
+        Matcher region = Pattern.compile("(?m)^ *// example:start\n(.*?)^ *// example:end\n", Pattern.DOTALL).matcher(source);
         assertTrue(region.find());
         String readme = Files.readString(ROOT.resolve("README.md"));
         Matcher shown = Pattern.compile("<!-- example: clients/java/src/test/java/io/kmsemu/junit/ExampleTest.java -->\n"
                 + "```java\n(.*?)```", Pattern.DOTALL).matcher(readme);
         assertTrue(shown.find(), "README shows no Java example");
-        assertEquals(region.group(1), shown.group(1));
+        // README shows the method without the class's indentation.
+        assertEquals(region.group(1).replaceAll("(?m)^    ", ""), shown.group(1));
     }
 }
