@@ -7,18 +7,14 @@
 local cjson = require "cjson"
 local client = require "support.client"
 local core = require "kmsemu.core"
+local fs = require "support.fs"
 local server = require "support.server"
 
 local SCENARIO = "scenarios/default.lua"
 local HW_FIXTURE = "0d0466b0-e727-4d9c-b35d-f84bb474a37f"
 local TC_FIXTURE = "23e80852-1e38-11e9-b129-5cb9019b4b01"
 
-local function tmpdir()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir -p " .. d))
-  return d
-end
+local tmpdir = fs.tmpdir
 
 local function start(dir, scenario)
   local s = server.start { "--scenario", scenario or SCENARIO, "--data-dir", dir .. "/data" }
@@ -768,11 +764,7 @@ describe("--data-dir when a write fails #persist", function()
     local bin = server.BIN:sub(1, 1) == "/" and server.BIN or os.getenv("PWD") .. "/" .. server.BIN
     assert(io.open(wrapper, "wb")):write("#!/bin/sh\ntrap '' XFSZ\nulimit -f 8\nexec ", bin, ' "$@"\n'):close()
     assert(os.execute("chmod +x " .. wrapper))
-    local real = server.BIN
-    server.BIN = wrapper
-    local ok, s = pcall(start, dir)
-    server.BIN = real
-    assert(ok, s)
+    local s = server.with_bin(wrapper, start, dir)
     local acked, refused = {}, nil
     for _ = 1, 40 do
       local r = tc(s, "CreateKey", fresh("Alias"))

@@ -18,10 +18,8 @@ local function refusal(extra)
   return err, path
 end
 
-local function admin(method, path, body)
-  local res = kmsemu.handle { method = method, path = "/_kmsemu/" .. path:gsub("%?.*", ""),
-    query = path:match("%?(.*)") or "", headers = {}, body = body or "", remote_addr = "127.0.0.1" }
-  return res.status, cjson.decode(res.body)
+local function admin(...)
+  return client.admin(kmsemu, ...)
 end
 
 describe("declarations that could never take effect", function()

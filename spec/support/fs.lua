@@ -10,6 +10,32 @@ function M.sh(cmd)
   return out
 end
 
+-- Runs cmd in the shell: its exit status, then its output (standard
+-- output and error together).
+function M.run(cmd)
+  local p = assert(io.popen(cmd .. " 2>&1; echo \"status=$?\""))
+  local out = p:read("a")
+  p:close()
+  return tonumber(out:match("status=(%d+)\n$")), (out:gsub("status=%d+\n$", ""))
+end
+
+-- A new empty directory.
+function M.tmpdir()
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p " .. dir))
+  return dir
+end
+
+-- A command's standard output, a line an element.
+function M.lines(cmd)
+  local out = {}
+  for line in M.sh(cmd):gmatch("[^\n]+") do
+    out[#out + 1] = line
+  end
+  return out
+end
+
 function M.write(path, s)
   local f = assert(io.open(path, "wb"))
   f:write(s)

@@ -1,6 +1,8 @@
 -- A scenario written to a temporary file for one spec: the shipped
 -- throttling scenario's credentials and keys, its faults left out, then
 -- `extra`. Returns the path.
+local assert = require "luassert"
+
 local M = {}
 
 function M.with(extra)
@@ -12,6 +14,16 @@ function M.with(extra)
   f:write(base, "\n", extra, "\n")
   f:close()
   return path
+end
+
+-- Asserts that the scenario with extra fails to load, the error naming
+-- its file:line and holding message.
+function M.assert_refused(extra, message)
+  local path = M.with(extra)
+  local w, err = require("kmsemu.scenario").load(path)
+  assert.is_nil(w)
+  assert.is_truthy(err:find(path .. ":%d+: "), err)
+  assert.is_truthy(err:find(message, 1, true), err)
 end
 
 return M

@@ -34,9 +34,7 @@ end
 -- Starts the binary with extra arguments (a list) and returns at once a
 -- handle with its pid and the paths of its output.
 function M.launch(args)
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -p " .. dir))
+  local dir = fs.tmpdir()
   local argv = { M.BIN, "--listen", "127.0.0.1:0" }
   for _, a in ipairs(args or {}) do
     argv[#argv + 1] = a
@@ -71,6 +69,16 @@ function M.start(args)
     sleep(0.02)
   end
   return s
+end
+
+-- fn(...) with bin (a wrapper script, a copy elsewhere) in place of M.BIN.
+function M.with_bin(bin, fn, ...)
+  local real = M.BIN
+  M.BIN = bin
+  local ok, r = pcall(fn, ...)
+  M.BIN = real
+  assert(ok, r)
+  return r
 end
 
 -- Calls fn until it returns true, pausing between calls, for `seconds`
