@@ -160,21 +160,42 @@ def huawei_routes():
         return json.load(f)["huawei_routes"]
 
 
+# The Huawei dialect's routes: operation name -> (method, full path).
+ROUTES_LUA = r"""
+local h = require "kmsemu.dialect.huawei"
+local base = { kms = "/v1.0/{project_id}/kms/", project = "/v1.0/{project_id}/", v2 = "/v2/{project_id}/kms/" }
+for _, r in ipairs(h.ROUTES) do print(r.op, r.method, base[r.api] .. r.path) end
+for _, r in ipairs(h.ROOT_ROUTES) do print(r.op, r.method, r.path) end
+"""
+
+
+def dialect_routes():
+    env = dict(os.environ, LUA_PATH="./lua/?.lua;./lua/?/init.lua;;",
+               LUA_CPATH=os.path.join(os.environ.get("BUILD", "build"), "lib/?.so") + ";;")
+    out = subprocess.run(["lua5.4", "-e", ROUTES_LUA], cwd=ROOT, env=env, check=True,
+                         capture_output=True, text=True).stdout
+    return {op: (method, path) for op, method, path in (l.split("\t") for l in out.splitlines())}
+
+
 def covered_ops():
-    """(dialect, op) for each row README's coverage tables call supported or
-    differs, Huawei rows mapped to SDK methods through cases.json's routes.
-    The IAM token route is IAM's API, not a KMS client method."""
-    routes = huawei_routes()
-    # Placeholders are matched by position: README says {tag} where the SDK says {key}.
+    """(dialect, op) for each operation README's coverage tables call
+    supported or differs, Huawei's mapped to SDK methods through the
+    dialect's routes and cases.json's. The IAM token route is IAM's API,
+    not a KMS client method."""
+    routes, ours = huawei_routes(), dialect_routes()
+    # Placeholders are matched by position: the dialect says {tag} where the SDK says {key}.
     shape = lambda path: re.sub(r"\{\w+\}", "{}", path.replace("{resource_instances}", "resource_instances"))
     by_route = {(m, shape(p)): op for op, (m, p) in routes.items()}
     text, ops = readme(), []
-    for m in re.finditer(r"^\| [\w-]+ \| (\w+) `([^`]+)` \| (supported|differs) \|$", text, re.M):
-        if m.group(2) != "/v3/auth/tokens":
-            ops.append(("huawei", by_route.get((m.group(1), shape(m.group(2))), m.group(2))))
+    section = re.search(r"<!-- huawei-coverage.*?<!-- /huawei-coverage -->", text, re.S).group(0)
+    for m in re.finditer(r"^\| [^|]+ \| ([^|]+) \| (supported|differs) \|$", section, re.M):
+        for name in re.findall(r"`([^`]+)`", m.group(1)):
+            method, path = ours[name]
+            if path != "/v3/auth/tokens":
+                ops.append(("huawei", by_route.get((method, shape(path)), path)))
     section = re.search(r"<!-- tencent-coverage.*?<!-- /tencent-coverage -->", text, re.S).group(0)
-    for m in re.finditer(r"^\| (\w+) \| (supported|differs) \|$", section, re.M):
-        ops.append(("tencent", m.group(1)))
+    for m in re.finditer(r"^\| [^|]+ \| ([\w ]+) \| (supported|differs) \|$", section, re.M):
+        ops.extend(("tencent", action) for action in m.group(1).split())
     return ops
 
 
