@@ -7,6 +7,7 @@ local cjson = require "cjson"
 local client = require "support.client"
 local scenario = require "kmsemu.scenario"
 local server = require "support.server"
+local util = require "kmsemu.util"
 
 -- { name, scenario text, what the error says } at load time.
 local REFUSED = {
@@ -109,12 +110,7 @@ describe("the scenario sandbox at request time", function()
     os.execute("rm -rf " .. dir)
   end)
 
-  local names = {}
-  for name in pairs(HOOKS) do
-    names[#names + 1] = name
-  end
-  table.sort(names)
-  for _, name in ipairs(names) do
+  for _, name in ipairs(util.sorted_keys(HOOKS)) do
     it("answers a hook that tries " .. name .. " with the emulator's 500, then serves", function()
       local host = srv.url:match("//(.*)")
       local req = client.huawei { action = "list-keys", body = {}, host = host }

@@ -10,10 +10,6 @@ local util = require "kmsemu.util"
 local K = tc.K
 local HOST = "127.0.0.1:8080"
 
-local function encode(s)
-  return (s:gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end))
-end
-
 -- A v1 request as the SDKs build it. o: action, params (flat), method,
 -- signature_method, host (signed), creds, timestamp, tamper (a function
 -- given the pairs after signing).
@@ -27,13 +23,8 @@ local function v1(o)
   for k, v in pairs(tc.flatten(o.params or {})) do
     pairs_[k] = v
   end
-  local names = {}
-  for k in pairs(pairs_) do
-    names[#names + 1] = k
-  end
-  table.sort(names)
   local plain = {}
-  for i, k in ipairs(names) do
+  for i, k in ipairs(util.sorted_keys(pairs_)) do
     plain[i] = k .. "=" .. pairs_[k]
   end
   local method = o.method or "POST"
@@ -45,7 +36,7 @@ local function v1(o)
   end
   local enc = {}
   for k, v in pairs(pairs_) do
-    enc[#enc + 1] = encode(k) .. "=" .. encode(v)
+    enc[#enc + 1] = util.uri_encode(k) .. "=" .. util.uri_encode(v)
   end
   local form = table.concat(enc, "&")
   local req = { method = method, path = "/", headers = { host = HOST }, remote_addr = "127.0.0.1",

@@ -42,11 +42,7 @@ M.NEUTRAL_ERRORS = {
   disabled = "KEY_DISABLED", not_found = "KEY_NOT_FOUND", pending_deletion = "KEY_PENDING_DELETION",
   throttled = true, internal = true, unavailable = true, timeout = true,
 }
-local NEUTRAL_NAMES = {}
-for name in pairs(M.NEUTRAL_ERRORS) do
-  NEUTRAL_NAMES[#NEUTRAL_NAMES + 1] = name
-end
-table.sort(NEUTRAL_NAMES)
+local NEUTRAL_NAMES = util.sorted_keys(M.NEUTRAL_ERRORS)
 
 local function check_count(f, name)
   local v = f[name]

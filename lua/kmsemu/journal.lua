@@ -110,11 +110,7 @@ M.FILTERS = {
   path = "string", status = "integer", error = "string", fault = "string", connection = "string",
   request_id = "string", since = "integer",
 }
-local FILTER_NAMES = {}
-for name in pairs(M.FILTERS) do
-  FILTER_NAMES[#FILTER_NAMES + 1] = name
-end
-table.sort(FILTER_NAMES)
+local FILTER_NAMES = util.sorted_keys(M.FILTERS)
 
 local function typed(v, want)
   if want == "integer" then

@@ -48,12 +48,7 @@ local TIME_FIELDS = { "created", "deletion_date" }
 local STRING_FIELDS = { "alias", "description" }
 for _, name in ipairs(dialects.NAMES) do
   local own = DIALECTS[name].scenario.CMK_FIELDS
-  local names = {}
-  for field in pairs(own) do
-    names[#names + 1] = field
-  end
-  table.sort(names)
-  for _, field in ipairs(names) do
+  for _, field in ipairs(util.sorted_keys(own)) do
     if not CMK_FIELDS[field] then
       CMK_FIELDS[field] = true
       local list = own[field].type == "time" and TIME_FIELDS or STRING_FIELDS
@@ -88,11 +83,7 @@ local function check_cmk(c)
     return ("cmk.id '%s' is not a key id %s requests can name (%s)"):format(c.id, c.dialect, d.KEY_ID_SHAPE)
   end
   if c.spec ~= nil and not keystore.SPECS[c.spec] then
-    local names = {}
-    for name in pairs(keystore.SPECS) do
-      names[#names + 1] = name
-    end
-    table.sort(names)
+    local names = util.sorted_keys(keystore.SPECS)
     return ("cmk.spec '%s' is not supported (supported: %s)"):format(tostring(c.spec),
       table.concat(names, ", "))
   end

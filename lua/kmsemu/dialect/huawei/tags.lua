@@ -128,18 +128,9 @@ function M.delete(ctx, _, params)
   key.tags[params.tag] = nil
 end
 
-local function sorted(t)
-  local names = {}
-  for k in pairs(t) do
-    names[#names + 1] = k
-  end
-  table.sort(names)
-  return names
-end
-
 local function tag_list(key)
   local out = {}
-  for i, k in ipairs(sorted(key.tags)) do
+  for i, k in ipairs(util.sorted_keys(key.tags)) do
     out[i] = { key = k, value = key.tags[k] }
   end
   return out
@@ -160,8 +151,8 @@ function M.project(ctx)
     end
   end
   local out = {}
-  for i, k in ipairs(sorted(values)) do
-    out[i] = { key = k, values = sorted(values[k]) }
+  for i, k in ipairs(util.sorted_keys(values)) do
+    out[i] = { key = k, values = util.sorted_keys(values[k]) }
   end
   return { tags = shape.list(out) }
 end

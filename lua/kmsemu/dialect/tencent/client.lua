@@ -4,6 +4,7 @@
 -- with them; the specs also send their bytes to the real binary.
 local core = require "kmsemu.core"
 local cjson = require "cjson"
+local util = require "kmsemu.util"
 
 local M = {}
 
@@ -18,10 +19,6 @@ local function hex_sha256(s)
   return core.hex(core.digest("sha256", s))
 end
 
-local function encode(s)
-  return (s:gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end))
-end
-
 -- o: action, params (table), creds, timestamp, method ("POST" or "GET"),
 -- host, service, region, version.
 function M.request(o)
@@ -32,11 +29,9 @@ function M.request(o)
   local service = o.service or "kms"
   local body, query, ctype = "", "", "application/json"
   if method == "GET" then
-    local parts, names = {}, {}
-    for k in pairs(o.params or {}) do names[#names + 1] = k end
-    table.sort(names)
-    for _, k in ipairs(names) do
-      parts[#parts + 1] = encode(k) .. "=" .. encode(tostring(o.params[k]))
+    local parts = {}
+    for _, k in ipairs(util.sorted_keys(o.params or {})) do
+      parts[#parts + 1] = util.uri_encode(k) .. "=" .. util.uri_encode(tostring(o.params[k]))
     end
     query = table.concat(parts, "&")
     ctype = "application/x-www-form-urlencoded"

@@ -39,13 +39,8 @@ function M.context(s)
   if not t then
     invalid("`EncryptionContext` must be a JSON object of key/value pairs.")
   end
-  local names = {}
-  for k in pairs(t) do
-    names[#names + 1] = k
-  end
-  table.sort(names)
   local pairs_ = {}
-  for i, k in ipairs(names) do
+  for i, k in ipairs(util.sorted_keys(t)) do
     pairs_[i] = { k, t[k] }
   end
   return util.encode(pairs_)
