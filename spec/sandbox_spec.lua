@@ -120,7 +120,13 @@ describe("the scenario sandbox at request time", function()
       assert.are.equal(500, status)
       assert.are.same({ kmsemu_error = "the emulator failed to handle the request" },
         cjson.decode(body))
-      local report = (server.read(srv.err) or ""):sub(before + 1):match("^kmsemu: [^\n]*") or ""
+      -- The access line of the previous request may land after `before`.
+      local report = ""
+      server.eventually(function()
+        local text = "\n" .. (server.read(srv.err) or ""):sub(before + 1)
+        report = text:match("\nkmsemu: [^\n]*") or ""
+        return report ~= ""
+      end)
       local why
       for _, reason in ipairs(ENDED_BY[name]) do
         why = why or report:find(reason, 1, true) and reason
