@@ -48,6 +48,22 @@ describe("declarations that could never take effect", function()
       "is not a key id huawei requests can name (8-4-4-4-12 lower-case letters and digits)" },
     { 'cmk { id = "0d0466b0-e727-4d9c-b35d-f84bb474a37e", dialect = "huawei", deletion_date = 4102444800 }',
       'cmk.deletion_date goes with state = "pending_deletion"' },
+    -- The base scenario declares seed and credentials already.
+    { 'seed "again"', "seed is declared twice: declare it once" },
+    { 'credentials { tencent = { secret_id = "AKIDx", secret_key = "s" } }',
+      "credentials is declared twice: declare it once" },
+    { 'clock { at = 0 }\nclock { frozen = true }', "clock is declared twice: declare it once" },
+    { 'tencent_limits { cmks = 10 }\ntencent_limits { cmks = 20 }', "tencent_limits is declared twice" },
+    { ('huawei_region { name = "cn-east-3", project_id = "%s" }\n'):rep(2):format(("e"):rep(32), ("f"):rep(32)),
+      "huawei_region: duplicate name 'cn-east-3'" },
+    { 'huawei_user { name = "a", ak = "AK1", sk = "s" }\nhuawei_user { name = "b", ak = "AK1", sk = "t" }',
+      "huawei_user: duplicate ak 'AK1'" },
+    { 'huawei_user { name = "a", token = "t1" }\nhuawei_user { name = "a", token = "t2" }',
+      "huawei_user: duplicate name 'a'" },
+    { ('huawei_keystore { id = "%s", alias = "ks1", type = "CDMS", cluster_id = "c" }\n'
+        .. 'huawei_keystore { id = "%s", alias = "ks1", type = "CDMS", cluster_id = "c" }')
+        :format("11111111-2222-4333-8444-555555555555", "11111111-2222-4333-8444-666666666666"),
+      "huawei_keystore: duplicate alias 'ks1'" },
   }
   for _, r in ipairs(refused) do
     it("refuses " .. r[1], function()

@@ -238,6 +238,12 @@ end
 -- Runs the file and returns what it declared, or nil and an error. The
 -- journal exists before the file runs: its hooks and predicates read it.
 -- path names the scenario in messages ("file:line: message").
+-- A declaration that holds one value refuses a second: the first would
+-- never take effect.
+local function once(verb, again)
+  return again and ("%s is declared twice: declare it once"):format(verb) or nil
+end
+
 local function run(src, path, jrnl)
 
   local d = { cmks = {}, extras = {}, faults = {}, hooks = {}, steps = {}, run_state = { misses = {} } }
@@ -246,8 +252,13 @@ local function run(src, path, jrnl)
     if v.many then
       d.extras[v.into] = {}
     end
+    local seen = {}
     decl[verb] = function(x)
-      local e = v.check(x)
+      local e = v.check(x) or once(verb, d.extras[v.into] ~= nil and not v.many)
+      for _, id in ipairs(not e and v.unique and v.unique(x) or {}) do
+        e = e or seen[id] and ("%s: duplicate %s"):format(verb, id)
+        seen[id] = true
+      end
       if e then
         error(e, 2)
       end
@@ -284,6 +295,7 @@ local function run(src, path, jrnl)
     if not e and c.frozen ~= nil and type(c.frozen) ~= "boolean" then
       e = "clock.frozen must be true or false"
     end
+    e = e or once("clock", d.clock ~= nil)
     if e then
       error(e, 2)
     end
@@ -315,6 +327,10 @@ local function run(src, path, jrnl)
     if d.rng then
       error("seed comes before the first math.random: the draws so far did not come from it", 2)
     end
+    local e = once("seed", d.seed ~= nil)
+    if e then
+      error(e, 2)
+    end
     d.seed = s
   end
   function decl.credentials(c)
@@ -325,6 +341,7 @@ local function run(src, path, jrnl)
         e = e or check_string(("credentials.%s.%s"):format(dialect, k), v)
       end
     end
+    e = e or once("credentials", d.credentials ~= nil)
     if e then
       error(e, 2)
     end

@@ -43,7 +43,9 @@
 --                              keep = true when the key record keeps it }),
 --                              DEFAULT_SPEC, owner(cmk, creds) -> owner or
 --                              nil and why, VERBS = { name = { check(v) ->
---                              error or nil, into = world field, many } } }
+--                              error or nil, into = world field, many,
+--                              unique(v) -> labels two declarations of
+--                              it may not share } } }
 --   client                   { DEFAULT_CREDENTIALS, request(o) -> a signed
 --                              request table, step(handle, creds, show) ->
 --                              the function kms.NAME(...) of a step }

@@ -88,10 +88,22 @@ local function check_keystore(k)
     or (k.project_id ~= nil and util.check_string("huawei_keystore.project_id", k.project_id)) or nil
 end
 
+-- What must differ between two declarations of a verb: a second user
+-- with the same access key, or a second region of a name, would be
+-- unreachable.
+local function user_ids(u)
+  local ids = { ("name '%s'"):format(u.name) }
+  ids[#ids + 1] = u.ak and ("ak '%s'"):format(u.ak) or nil
+  ids[#ids + 1] = u.token and "token (the same one twice)" or nil
+  return ids
+end
+
 M.VERBS = {
-  huawei_user = { check = check_user, into = "huawei_users", many = true },
-  huawei_region = { check = check_region, into = "huawei_regions", many = true },
-  huawei_keystore = { check = check_keystore, into = "huawei_keystores", many = true },
+  huawei_user = { check = check_user, into = "huawei_users", many = true, unique = user_ids },
+  huawei_region = { check = check_region, into = "huawei_regions", many = true,
+                    unique = function(r) return { ("name '%s'"):format(r.name) } end },
+  huawei_keystore = { check = check_keystore, into = "huawei_keystores", many = true,
+                      unique = function(k) return { ("id '%s'"):format(k.id), ("alias '%s'"):format(k.alias) } end },
 }
 
 return M
