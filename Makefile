@@ -16,7 +16,7 @@ VERSION := 0.1.0
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror
-PKGS    := lua5.4 libcrypto libssl
+PKGS    := lua5.4 libcrypto libssl zlib
 # -ffile-prefix-map keeps the checkout's path out of the debug information.
 CPPFLAGS += -std=c11 -D_GNU_SOURCE -Isrc -ffile-prefix-map=$(CURDIR)=. \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -40,7 +40,7 @@ LOG_FORMAT ?= text
 # may carry a newer Node that Debian's npm package would conflict with.
 DEB_PKGS := build-essential pkg-config liblua5.4-dev lua5.4 libssl-dev \
             lua-cjson-dev lua-cjson libcivetweb-dev lua-busted lua-socket \
-            openssl lintian man-db strace
+            zlib1g-dev openssl lintian man-db strace
 # make test alone needs these: the headless browser of spec/ui.
 TEST_PKGS := chromium
 
@@ -89,7 +89,7 @@ $(BUILD)/obj/pic/%.o: src/%.c src/*.h | $(BUILD)/obj/pic
 
 $(MODULE): $(PIC_OBJS) | $(BUILD)/lib/kmsemu
 	@echo "LINK $@"
-	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcrypto)
+	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs libcrypto zlib)
 
 $(BUILD)/obj $(BUILD)/obj/pic $(BUILD)/lib/kmsemu $(BUILD)/bench:
 	$(Q)mkdir -p $@

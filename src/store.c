@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #define STORE_MAGIC "KMSLOG1\n"
 #define STORE_MAGIC_LEN 8
 #define STORE_HEAD 10                 /* "KR", length, crc32 */
@@ -27,34 +29,15 @@ struct store {
     char path[PATH_MAX + 8];
 };
 
-static uint32_t store_crc_table[256];
-
 static int store_start(struct store *st, const unsigned char *buf, size_t size,
                        char *warn, size_t warnlen, char *err, size_t errlen);
 
-/* CRC-32 (IEEE 802.3, reflected), as zlib and gzip compute it. */
-static void
-store_crc_init(void)
-{
-    uint32_t i, c;
-    int k;
-
-    for (i = 0; i < 256; i++) {
-        c = i;
-        for (k = 0; k < 8; k++)
-            c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        store_crc_table[i] = c;
-    }
-}
-
+/* zlib's CRC-32 (IEEE 802.3); a record is at most STORE_MAX_RECORD bytes,
+ * within crc32()'s uInt length. */
 static uint32_t
 store_crc(const unsigned char *p, size_t n)
 {
-    uint32_t c = 0xFFFFFFFFu;
-
-    while (n--)
-        c = store_crc_table[(c ^ *p++) & 0xFF] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
+    return (uint32_t)crc32(crc32(0L, Z_NULL, 0), p, (uInt)n);
 }
 
 static void
@@ -133,7 +116,6 @@ store_open(const char *dir, char *err, size_t errlen)
         return NULL;
     }
     st->dir_fd = st->lock_fd = st->log_fd = -1;
-    store_crc_init();
     if (strlen(dir) >= sizeof(st->dir)) {
         snprintf(err, errlen, "data directory path too long");
         goto fail;
