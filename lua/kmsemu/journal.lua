@@ -16,9 +16,12 @@ Journal.__index = Journal
 -- The fields of an entry. Each is a column: one array per field rather
 -- than a table per entry, so recording allocates nothing and the garbage
 -- collector walks a dozen arrays instead of ten thousand small tables.
+-- seq (from the slot) and neutral (from dialect and action) are derived
+-- when an entry is read, not stored.
 M.FIELDS = { "seq", "time", "dialect", "action", "neutral", "key_id", "caller", "method", "path",
              "status", "error", "message", "faults", "connection", "latency_ms", "request_id",
              "reason", "diagnostic" }
+local DERIVED = { seq = true, neutral = true }
 
 -- Each column is cut into chunks of CHUNK slots. Under generational
 -- collection a write into an old table sends the collector through all of
@@ -29,11 +32,13 @@ local CHUNK = 256
 local function columns(size)
   local cols = {}
   for _, f in ipairs(M.FIELDS) do
-    local chunks = {}
-    for i = 1, (size + CHUNK - 1) // CHUNK do
-      chunks[i] = {}
+    if not DERIVED[f] then
+      local chunks = {}
+      for i = 1, (size + CHUNK - 1) // CHUNK do
+        chunks[i] = {}
+      end
+      cols[f] = chunks
     end
-    cols[f] = chunks
   end
   return cols
 end
@@ -61,8 +66,8 @@ function Journal:record(e)
   self.seq = self.seq + 1
   local ci, at = place((self.first + self.n - 1) % self.size + 1)
   local c = self.cols
-  c.seq[ci][at], c.time[ci][at], c.dialect[ci][at], c.action[ci][at] = self.seq, e.time, e.dialect, e.action
-  c.neutral[ci][at], c.key_id[ci][at], c.caller[ci][at], c.status[ci][at] = e.neutral, e.key_id, e.caller, e.status
+  c.time[ci][at], c.dialect[ci][at], c.action[ci][at] = e.time, e.dialect, e.action
+  c.key_id[ci][at], c.caller[ci][at], c.status[ci][at] = e.key_id, e.caller, e.status
   c.method[ci][at], c.path[ci][at], c.message[ci][at] = e.method, e.path, e.message
   c.error[ci][at], c.faults[ci][at], c.connection[ci][at], c.latency_ms[ci][at] =
     e.error, e.faults, e.connection, e.latency_ms
@@ -82,13 +87,21 @@ function Journal:clear()
   self.cols = columns(self.size)
 end
 
--- The entry in a slot as a table (for queries, not on the request path).
-function Journal:entry(slot)
+local function neutral_of(dialect, action)
+  return dialect and actions.neutral(dialect, action)
+end
+
+-- The entry in a slot, with its sequence number, as a table (for
+-- queries, not on the request path).
+function Journal:entry(slot, seq)
   local ci, at = place(slot)
-  local e = {}
+  local e = { seq = seq }
   for _, f in ipairs(M.FIELDS) do
-    e[f] = self.cols[f][ci][at]
+    if not DERIVED[f] then
+      e[f] = self.cols[f][ci][at]
+    end
   end
+  e.neutral = neutral_of(e.dialect, e.action)
   return e
 end
 
@@ -143,10 +156,12 @@ end
 
 -- Whether the entry in `slot` passes filter f, read from the columns
 -- (a hook may count on every request: no table per entry).
-local function keep(c, slot, f)
+local function keep(c, slot, seq, f)
   local ci, at = place(slot)
-  return (f.dialect == nil or f.dialect == c.dialect[ci][at])
-    and (f.action == nil or actions.matches(f.action, c.neutral[ci][at], c.action[ci][at]))
+  return (f.since == nil or seq > f.since)
+    and (f.dialect == nil or f.dialect == c.dialect[ci][at])
+    and (f.action == nil or actions.matches(f.action, neutral_of(c.dialect[ci][at], c.action[ci][at]),
+      c.action[ci][at]))
     and (f.key_id == nil or f.key_id == c.key_id[ci][at])
     and (f.caller == nil or f.caller == c.caller[ci][at])
     and (f.method == nil or f.method == c.method[ci][at])
@@ -156,16 +171,16 @@ local function keep(c, slot, f)
     and (f.connection == nil or f.connection == c.connection[ci][at])
     and (f.request_id == nil or f.request_id == c.request_id[ci][at])
     and (f.fault == nil or has_fault(c.faults[ci][at], tostring(f.fault)))
-    and (f.since == nil or c.seq[ci][at] > f.since)
 end
 
--- Calls fn(slot) for each entry passing the filter, oldest first.
+-- Calls fn(slot, seq) for each entry passing the filter, oldest first.
 function Journal:each(filter, fn)
   filter = filter or {}
+  local oldest = self.seq - self.n + 1
   for i = 0, self.n - 1 do
     local slot = (self.first + i - 1) % self.size + 1
-    if keep(self.cols, slot, filter) then
-      fn(slot)
+    if keep(self.cols, slot, oldest + i, filter) then
+      fn(slot, oldest + i)
     end
   end
 end
@@ -173,7 +188,7 @@ end
 -- The matching entries, oldest first; at most `limit` of the newest.
 function Journal:query(filter, limit)
   local out = {}
-  self:each(filter, function(slot) out[#out + 1] = self:entry(slot) end)
+  self:each(filter, function(slot, seq) out[#out + 1] = self:entry(slot, seq) end)
   if limit and #out > limit then
     out = table.move(out, #out - limit + 1, #out, 1, {})
   end
