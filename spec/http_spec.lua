@@ -137,6 +137,37 @@ describe("kmsemu start-up #http", function()
   end
 end)
 
+describe("kmsemu stopping #http", function()
+  -- One keep-alive request on a new connection, its answer read whole.
+  local function idle_after_request(s)
+    local host, port = host_of(s):match("^(.*):(%d+)$")
+    local conn = assert(socket.connect(host, tonumber(port)))
+    conn:settimeout(10)
+    assert(conn:send("GET /_kmsemu/metrics HTTP/1.1\r\nHost: " .. host_of(s) .. "\r\n\r\n"))
+    local length
+    repeat
+      local line = assert(conn:receive("*l"))
+      length = length or tonumber(line:lower():match("^content%-length:%s*(%d+)"))
+    until line == ""
+    assert(conn:receive(length))
+    return conn
+  end
+
+  it("lets idle keep-alive connections go on SIGTERM, and the clients see them closed", function()
+    local s = server.start { "--scenario", "scenarios/default.lua", "--quiet" }
+    assert.is_string(s.url, "the binary did not announce its address")
+    local a, b = idle_after_request(s), idle_after_request(s)
+    local status, err = server.stop(s)
+    assert.are.equal(0, status, err)
+    assert.is_truthy(err:find("kmsemu: stopping: let go of 2 open connections", 1, true), err)
+    for _, conn in ipairs { a, b } do
+      local line, e = conn:receive("*l")
+      assert.are.same({ nil, "closed" }, { line, e })
+      conn:close()
+    end
+  end)
+end)
+
 describe("kmsemu check #http", function()
   local function check(path)
     local p = io.popen(("%s check %s 2>&1; echo \"status=$?\""):format(server.BIN, path))

@@ -262,41 +262,60 @@ http_same_host(const char *a, const char *b)
     return strcmp(a, b) == 0;
 }
 
-/* civetweb hides a connection's socket, and resetting or half-closing one
- * needs it. The socket is the one whose peer is this request's client and
- * whose local port is ours: a TCP 4-tuple names one socket. Only faults
- * take this path, so a walk over the process's descriptors is cheap
- * enough. Returns -1 when none matches. */
+/* civetweb hides its connections' sockets; faults and the stop need them.
+ * Calls visit(fd, peer, local port, arg) for each connected socket of the
+ * process until it returns non-zero, and returns that fd, or -1. */
+typedef int (*http_visit)(int fd, const struct sockaddr_storage *peer,
+                          socklen_t peer_len, int local_port, void *arg);
+
 static int
-http_socket_of(const struct mg_request_info *ri)
+http_each_socket(http_visit visit, void *arg)
 {
     struct sockaddr_storage peer, self;
-    socklen_t len;
+    socklen_t peer_len, self_len;
     struct dirent *de;
     DIR *dir;
-    char host[NI_MAXHOST], port[NI_MAXSERV], want[16];
     int fd, found = -1;
 
     if ((dir = opendir("/proc/self/fd")) == NULL)
         return -1;
-    snprintf(want, sizeof(want), "%d", ri->remote_port);
     while (found < 0 && (de = readdir(dir)) != NULL) {
         fd = atoi(de->d_name);
-        len = sizeof(peer);
-        if (fd <= 2 || getpeername(fd, (struct sockaddr *)&peer, &len) != 0)
+        peer_len = sizeof(peer);
+        self_len = sizeof(self);
+        if (fd <= 2 || getpeername(fd, (struct sockaddr *)&peer, &peer_len) != 0 ||
+            getsockname(fd, (struct sockaddr *)&self, &self_len) != 0)
             continue;
-        if (getnameinfo((struct sockaddr *)&peer, len, host, sizeof(host),
-                        port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV))
-            continue;
-        if (strcmp(port, want) != 0 || !http_same_host(host, ri->remote_addr))
-            continue;
-        len = sizeof(self);
-        if (getsockname(fd, (struct sockaddr *)&self, &len) == 0 &&
-            http_port_of(&self) == ri->server_port)
+        if (visit(fd, &peer, peer_len, http_port_of(&self), arg))
             found = fd;
     }
     closedir(dir);
     return found;
+}
+
+/* The socket whose peer is this request's client and whose local port is
+ * ours: a TCP 4-tuple names one socket. */
+static int
+http_is_client(int fd, const struct sockaddr_storage *peer, socklen_t peer_len,
+               int local_port, void *arg)
+{
+    const struct mg_request_info *ri = arg;
+    char host[NI_MAXHOST], port[NI_MAXSERV];
+
+    (void)fd;
+    if (local_port != ri->server_port ||
+        getnameinfo((const struct sockaddr *)peer, peer_len, host, sizeof(host),
+                    port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV))
+        return 0;
+    return atoi(port) == ri->remote_port && http_same_host(host, ri->remote_addr);
+}
+
+/* Only faults take this path, so a walk over the process's descriptors is
+ * cheap enough. Returns -1 when none matches. */
+static int
+http_socket_of(const struct mg_request_info *ri)
+{
+    return http_each_socket(http_is_client, (void *)ri);
 }
 
 /* Waits until the client closes its side, the wait runs out or the server
@@ -591,17 +610,52 @@ http_address(const struct http_server *srv)
     return srv->address;
 }
 
+/* A worker waiting on an idle keep-alive connection looks at the stop flag
+ * only every 2 s. Shutting the read side of the server's connected sockets
+ * ends those waits at once; a worker mid-answer still writes its answer.
+ * Counts those whose client is still there (not the waker's own). */
+struct http_release {
+    int port;    /* the server's */
+    int clients; /* sockets let go whose client was still there */
+};
+
+static int
+http_let_go(int fd, const struct sockaddr_storage *peer, socklen_t peer_len,
+            int local_port, void *arg)
+{
+    struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+    struct http_release *r = arg;
+
+    (void)peer;
+    (void)peer_len;
+    if (local_port != r->port)
+        return 0;
+    if (poll(&p, 1, 0) == 0)
+        r->clients++;
+    shutdown(fd, SHUT_RD);
+    return 0;
+}
+
+static int
+http_release_idle(int port)
+{
+    struct http_release r = {.port = port, .clients = 0};
+
+    http_each_socket(http_let_go, &r);
+    return r.clients;
+}
+
 /* civetweb's master thread polls its sockets with a 2 s timeout and looks
  * at the stop flag only then, so mg_stop() alone takes 2 s, on every
  * shutdown of every CI run. A connection to ourselves, made just after the
- * flag is set, wakes the poll at once. */
+ * flag is set, wakes the poll at once; then the idle workers are let go. */
 static void *
 http_wake(void *arg)
 {
     const char *address = arg, *colon = strrchr(address, ':');
     struct addrinfo hints = {0}, *ai = NULL;
     char host[128];
-    int fd;
+    int fd, n;
 
     http_sleep_ms(20);
     snprintf(host, sizeof(host), "%.*s", (int)(colon - address), address);
@@ -614,13 +668,16 @@ http_wake(void *arg)
         host[strlen(host) - 1] = '\0';
     }
     hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
-        return NULL;
-    if ((fd = socket(ai->ai_family, ai->ai_socktype, 0)) >= 0) {
-        connect(fd, ai->ai_addr, ai->ai_addrlen);
-        close(fd);
+    if (getaddrinfo(host, colon + 1, &hints, &ai) == 0) {
+        if ((fd = socket(ai->ai_family, ai->ai_socktype, 0)) >= 0) {
+            connect(fd, ai->ai_addr, ai->ai_addrlen);
+            close(fd);
+        }
+        freeaddrinfo(ai);
     }
-    freeaddrinfo(ai);
+    if ((n = http_release_idle(atoi(colon + 1))) > 0)
+        fprintf(stderr, "kmsemu: stopping: let go of %d open connection%s\n",
+                n, n == 1 ? "" : "s");
     return NULL;
 }
 
