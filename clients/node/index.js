@@ -81,6 +81,8 @@ class Admin {
   /** A fault as fault{} declares one: addFault({action: "Encrypt", error: "..."}) resolves to {id}. */
   addFault(fault) { return this.request("POST", "faults", fault); }
   removeFault(id) { return this.request("DELETE", `faults/${encodeURIComponent(id)}`); }
+  /** Switches a fault off (it sees no calls, as if removed) or back on; answers {id, on}. */
+  switchFault(id, on) { return this.request("POST", `faults/${encodeURIComponent(id)}/${on ? "on" : "off"}`); }
   clearFaults() { return this.request("DELETE", "faults"); }
   /** {entries, count} for the filters (dialect, action, key_id, caller, method, path, status, error, fault, connection, since) and limit. */
   journal(filter = {}) { return this.request("GET", `journal${query(filter)}`); }

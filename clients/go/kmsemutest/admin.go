@@ -125,6 +125,17 @@ func (a *Admin) RemoveFault(id string) JSON {
 	return a.call("DELETE", "faults/"+url.PathEscape(id), nil)
 }
 
+// SwitchFault switches a fault off (it sees no calls, as if removed) or
+// back on; it answers {id, on}.
+func (a *Admin) SwitchFault(id string, on bool) JSON {
+	a.t.Helper()
+	state := "off"
+	if on {
+		state = "on"
+	}
+	return a.call("POST", "faults/"+url.PathEscape(id)+"/"+state, nil)
+}
+
 // ClearFaults removes every fault.
 func (a *Admin) ClearFaults() JSON { a.t.Helper(); return a.call("DELETE", "faults", nil) }
 

@@ -88,6 +88,27 @@ func TestARemovedFaultStopsFiring(t *testing.T) {
 	}
 }
 
+func TestAFaultSwitchedOffAndOn(t *testing.T) {
+	emu := kmsemutest.Start(t, "")
+	client := emu.TencentClient()
+	id := emu.Admin.AddFault(kmsemutest.JSON{"dialect": "tencent", "action": "GenerateDataKey", "error": "InternalError"})["id"].(string)
+	req := kms.NewGenerateDataKeyRequest()
+	req.KeyId, req.KeySpec = common.StringPtr(tcKey), common.StringPtr("AES_256")
+	if got := emu.Admin.SwitchFault(id, false); got["id"] != id || got["on"] != false {
+		t.Fatalf("switched off: %v", got)
+	}
+	if _, err := client.GenerateDataKey(req); err != nil {
+		t.Fatalf("GenerateDataKey with the fault off: %v", err)
+	}
+	emu.Admin.SwitchFault(id, true)
+	if _, err := client.GenerateDataKey(req); tencentCode(err) != "InternalError" {
+		t.Fatalf("GenerateDataKey with the fault on again answered %v", err)
+	}
+	if status, _, err := emu.Admin.Do("POST", "faults/no-such-fault/on", nil); err != nil || status != 404 {
+		t.Fatalf("switching an unknown fault: %d %v", status, err)
+	}
+}
+
 func TestKeysAndClockThroughTheAdminClient(t *testing.T) {
 	emu := kmsemutest.Start(t, "")
 	client := emu.TencentClient()

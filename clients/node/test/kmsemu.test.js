@@ -56,6 +56,19 @@ test("a removed fault stops firing", async (t) => {
   assert.strictEqual(Buffer.from((await client.GenerateDataKey(request)).Plaintext, "base64").length, 32);
 });
 
+test("a fault switched off and on", async (t) => {
+  const kms = await start({ t });
+  const client = kms.tencentClient();
+  const { id } = await kms.admin.addFault({ dialect: "tencent", action: "GenerateDataKey", error: "InternalError" });
+  const request = { KeyId: TC_KEY, KeySpec: "AES_256" };
+  assert.deepStrictEqual(await kms.admin.switchFault(id, false), { id, on: false });
+  assert.strictEqual((await client.GenerateDataKey(request)).KeyId, TC_KEY);
+  await kms.admin.switchFault(id, true);
+  await assert.rejects(client.GenerateDataKey(request), { code: "InternalError" });
+  await assert.rejects(kms.admin.switchFault("no-such-fault", true),
+    (err) => err instanceof AdminError && err.status === 404);
+});
+
 test("keys and clock through the admin client", async (t) => {
   const kms = await start({ t });
   const client = kms.tencentClient();

@@ -70,6 +70,11 @@ class Admin:
     def remove_fault(self, fault_id):
         return self.request("DELETE", f"faults/{urllib.parse.quote(str(fault_id), safe='')}")
 
+    def switch_fault(self, fault_id, on):
+        """Switches a fault off (it sees no calls, as if removed) or back on."""
+        quoted = urllib.parse.quote(str(fault_id), safe="")
+        return self.request("POST", f"faults/{quoted}/{'on' if on else 'off'}")
+
     def clear_faults(self):
         return self.request("DELETE", "faults")
 

@@ -54,6 +54,21 @@ def test_a_removed_fault_stops_firing(kmsemu):
     assert client.GenerateDataKey(request).KeyId == TC_KEY
 
 
+def test_a_fault_switched_off_and_on(kmsemu):
+    client = kmsemu.tencent_client()
+    fault = kmsemu.admin.add_fault(dialect="tencent", action="GenerateDataKey", error="InternalError")
+    request = typed("GenerateDataKeyRequest", {"KeyId": TC_KEY, "KeySpec": "AES_256"})
+    assert kmsemu.admin.switch_fault(fault["id"], False) == {"id": fault["id"], "on": False}
+    assert client.GenerateDataKey(request).KeyId == TC_KEY
+    kmsemu.admin.switch_fault(fault["id"], True)
+    with pytest.raises(TencentCloudSDKException) as err:
+        client.GenerateDataKey(request)
+    assert err.value.get_code() == "InternalError"
+    with pytest.raises(pytest_kmsemu.AdminError) as refused:
+        kmsemu.admin.switch_fault("no-such-fault", True)
+    assert refused.value.status == 404
+
+
 def test_keys_and_clock_through_the_admin_client(kmsemu):
     client = kmsemu.tencent_client()
     kmsemu.admin.freeze_clock("2026-01-01T00:00:00Z")

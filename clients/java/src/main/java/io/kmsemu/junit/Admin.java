@@ -127,6 +127,11 @@ public final class Admin {
         return request("DELETE", "faults/" + URLEncoder.encode(id, StandardCharsets.UTF_8), null);
     }
 
+    /** Switches a fault off (it sees no calls, as if removed) or back on; answers {id, on}. */
+    public JsonNode switchFault(String id, boolean on) {
+        return request("POST", "faults/" + URLEncoder.encode(id, StandardCharsets.UTF_8) + (on ? "/on" : "/off"), null);
+    }
+
     public JsonNode clearFaults() {
         return request("DELETE", "faults", null);
     }

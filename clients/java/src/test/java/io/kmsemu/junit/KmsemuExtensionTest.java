@@ -87,6 +87,25 @@ class KmsemuExtensionTest {
     }
 
     @Test
+    void aFaultSwitchedOffAndOn(Kmsemu kmsemu) throws Exception {
+        KmsClient kms = kmsemu.tencentClient();
+        String id = kmsemu.admin().addFault(Map.of("dialect", "tencent", "action", "GenerateDataKey",
+                "error", "InternalError")).get("id").asText();
+        GenerateDataKeyRequest req = new GenerateDataKeyRequest();
+        req.setKeyId(TC_KEY);
+        req.setKeySpec("AES_256");
+        JsonNode off = kmsemu.admin().switchFault(id, false);
+        assertEquals(id, off.get("id").asText());
+        assertEquals("false", String.valueOf(off.get("on")));
+        assertEquals(TC_KEY, kms.GenerateDataKey(req).getKeyId());
+        kmsemu.admin().switchFault(id, true);
+        assertEquals("InternalError", assertThrows(TencentCloudSDKException.class,
+                () -> kms.GenerateDataKey(req)).getErrorCode());
+        assertEquals(404, assertThrows(Admin.AdminException.class,
+                () -> kmsemu.admin().switchFault("no-such-fault", true)).status());
+    }
+
+    @Test
     void keysAndClockThroughTheAdminClient(Kmsemu kmsemu) throws Exception {
         KmsClient kms = kmsemu.tencentClient();
         kmsemu.admin().freezeClock("2026-01-01T00:00:00Z");
