@@ -116,9 +116,12 @@ vm_push_options(lua_State *L, const struct vm_config *cfg)
 /* Lua sets the young generation as a share of the heap, so it grew with
  * the keys until it left the caches: keep it near VM_YOUNG_BYTES. */
 #define VM_YOUNG_BYTES (512 * 1024)
-/* A major collection once the heap grows a quarter past what the last one
- * left: Lua's default (100) let old garbage double the heap after load. */
+/* A major collection once a small heap grows a quarter past what the last
+ * one left: Lua's default (100) let old garbage double the heap after load.
+ * A major collection stops every request for as long as it walks the heap
+ * (some 150 ms at 100 000 keys), so a large heap keeps the default. */
 #define VM_MAJOR_MUL 25
+#define VM_MAJOR_SMALL_KIB (32 * 1024)
 
 void
 vm_tune_gc(lua_State *L)
@@ -127,7 +130,7 @@ vm_tune_gc(lua_State *L)
 
     share = kib > 0 ? VM_YOUNG_BYTES / 1024 * 100 / kib : 100;
     share = share < 1 ? 1 : share > 100 ? 100 : share;
-    lua_gc(L, LUA_GCGEN, (int)share, VM_MAJOR_MUL);
+    lua_gc(L, LUA_GCGEN, (int)share, kib <= VM_MAJOR_SMALL_KIB ? VM_MAJOR_MUL : 100);
 }
 
 /* require("kmsemu"), keeps its handle and calls its start(options). */
