@@ -235,15 +235,15 @@ local function line_of_caller()
   return info and info.currentline or 0
 end
 
--- Runs the file and returns what it declared, or nil and an error. The
--- journal exists before the file runs: its hooks and predicates read it.
--- path names the scenario in messages ("file:line: message").
 -- A declaration that holds one value refuses a second: the first would
 -- never take effect.
 local function once(verb, again)
   return again and ("%s is declared twice: declare it once"):format(verb) or nil
 end
 
+-- Runs the file and returns what it declared, or nil and an error. The
+-- journal exists before the file runs: its hooks and predicates read it.
+-- path names the scenario in messages ("file:line: message").
 local function run(src, path, jrnl)
 
   local d = { cmks = {}, extras = {}, faults = {}, hooks = {}, steps = {}, run_state = { misses = {} } }
