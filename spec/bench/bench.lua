@@ -416,14 +416,28 @@ local function peers_header()
     "kmsemu", "local-kms", "moto", "ceiling", "k/lk", "moto/lk", "k/ceil", "lk/ceil", "moto/ceil"))
 end
 
-local function versus(name, values, limit, fmt, higher)
+local function versus(name, values, limit, fmt, higher, rounds)
   local k, lk = values.kmsemu, values["local-kms"]
   if not (k and lk and k > 0) then
     return target(name, false, "not measured")
   end
   local ratio = k / lk
   target(name, higher and ratio >= limit or not higher and ratio <= limit,
-    (fmt .. " / " .. fmt .. " = %.2f"):format(k, lk, ratio))
+    (fmt .. " / " .. fmt .. " = %.2f"):format(k, lk, ratio) .. (rounds or ""))
+end
+
+-- kmsemu's ratio to local-kms in each round, in the order they ran
+-- interleaved: how near the median's verdict is to flipping.
+local function round_ratios(runs, conns, field)
+  local k, lk = gdk(runs, "kmsemu"), gdk(runs, "local-kms")
+  if not (k.supported and lk.supported) then
+    return ""
+  end
+  local out = {}
+  for i = 1, math.min(#k[conns], #lk[conns]) do
+    out[i] = ("%.2f"):format(k[conns][i][field] / lk[conns][i][field])
+  end
+  return " (by round: " .. table.concat(out, " ") .. ")"
 end
 
 -- The quiet figures of the servers side by side, and their targets.
@@ -450,9 +464,12 @@ local function report_peers(runs)
     rss[name] = median(runs[name].rss) / 1024
   end
   figure_line("RSS after load, MB", rss, "%10.1f")
-  versus("32 connections, quiet: kmsemu >= 1.5x local-kms", rps32, 1.5, "%.0f/s", true)
-  versus("1 connection " .. ONE .. ": p50 <= 0.75x local-kms", p50, 0.75, "%d us")
-  versus("1 connection " .. ONE .. ": p99 <= 0.75x local-kms", p99, 0.75, "%d us")
+  versus("32 connections, quiet: kmsemu >= 1.5x local-kms", rps32, 1.5, "%.0f/s", true,
+    round_ratios(runs, 32, "rps"))
+  versus("1 connection " .. ONE .. ": p50 <= 0.75x local-kms", p50, 0.75, "%d us", false,
+    round_ratios(runs, 1, "p50"))
+  versus("1 connection " .. ONE .. ": p99 <= 0.75x local-kms", p99, 0.75, "%d us", false,
+    round_ratios(runs, 1, "p99"))
   versus("RSS after load <= 0.5x local-kms", rss, 0.5, "%.1f MB")
   for _, name in ipairs(COLUMNS) do
     local r = gdk(runs, name)
