@@ -550,6 +550,17 @@ http_civetweb(struct http_server *srv, const struct http_config *cfg,
     return mg_start2(&init, &error);
 }
 
+/* Every request is kmsemu's to authorise (the dialects' signatures, the
+ * admin API's token). Without a handler civetweb looks for /.htpasswd on
+ * each request and, if one exists, answers 401 before kmsemu sees it. */
+static int
+http_no_file_auth(struct mg_connection *conn, void *cbdata)
+{
+    (void)conn;
+    (void)cbdata;
+    return 1;
+}
+
 struct http_server *
 http_start(const struct http_config *cfg, char *err, size_t errlen)
 {
@@ -583,6 +594,7 @@ http_start(const struct http_config *cfg, char *err, size_t errlen)
         http_free(srv);
         return NULL;
     }
+    mg_set_auth_handler(srv->ctx, "/", http_no_file_auth, NULL);
     mg_set_request_handler(srv->ctx, "/", http_handle, srv);
     http_set_address(srv, cfg->listen);
     return srv;
