@@ -33,6 +33,17 @@ mkdir -p "$out" "$KMSEMU_SDK_RESULTS"
 
 passed=0
 failed=0
+# A node --test TAP file's tests, prefixed, and its summary as a count.
+count_tap() { # runner tap-file exit-status
+    grep -E '^ *(not )?ok' "$2" | sed "s/^/$1: /"
+    local p f c
+    p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$2")
+    f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$2")
+    c=$(sed -n 's/^# cancelled \([0-9]*\)$/\1/p' "$2")
+    [ "$3" -eq 0 ] || tail -40 "$2"
+    count "$1" "${p:-0}" "$(( ${f:-0} + ${c:-0} ))" "$3"
+}
+
 count() { # runner passed failed exit-status
     p=$2 f=$3
     if [ "$4" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
@@ -57,12 +68,7 @@ KMSEMU_LOG="$PWD/$out/sdk-access.log" KMSEMU_LOG_FORMAT=json KMSEMU_WIRE="$PWD/$
 NODE_OPTIONS="--require $PWD/spec/logs/wire.js" \
 HOME="$PWD/$out" bash spec/sdk/run.sh --test-reporter=tap >"$out/sdk.tap" 2>&1
 rc=$?
-grep -E '^ *(not )?ok' "$out/sdk.tap" | sed 's/^/node: /'
-n_pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$out/sdk.tap")
-n_fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$out/sdk.tap")
-n_cancel=$(sed -n 's/^# cancelled \([0-9]*\)$/\1/p' "$out/sdk.tap")
-[ "$rc" -eq 0 ] || tail -40 "$out/sdk.tap"
-count node "${n_pass:-0}" "$(( ${n_fail:-0} + ${n_cancel:-0} ))" $rc
+count_tap node "$out/sdk.tap" $rc
 
 # No secret of the scenarios, and no plaintext or data key the Node run
 # sent or received, is in its access log.
@@ -74,12 +80,7 @@ count logs $(tail -1 "$out/logs.log" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) 
 
 HOME="$PWD/$out" bash spec/ui/run.sh --test-reporter=tap >"$out/ui.tap" 2>&1
 rc=$?
-grep -E '^ *(not )?ok' "$out/ui.tap" | sed 's/^/ui: /'
-n_pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$out/ui.tap")
-n_fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$out/ui.tap")
-n_cancel=$(sed -n 's/^# cancelled \([0-9]*\)$/\1/p' "$out/ui.tap")
-[ "$rc" -eq 0 ] || tail -40 "$out/ui.tap"
-count ui "${n_pass:-0}" "$(( ${n_fail:-0} + ${n_cancel:-0} ))" $rc
+count_tap ui "$out/ui.tap" $rc
 
 for lang in $langs; do
     HOME="$PWD/$out" bash "spec/sdk/$lang/run.sh" >"$out/sdk-$lang.log" 2>&1
