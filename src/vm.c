@@ -118,8 +118,8 @@ vm_push_options(lua_State *L, const struct vm_config *cfg)
 #define VM_YOUNG_BYTES (512 * 1024)
 /* A major collection once a small heap grows a quarter past what the last
  * one left: Lua's default (100) let old garbage double the heap after load.
- * A major collection stops every request for as long as it walks the heap
- * (some 150 ms at 100 000 keys), so a large heap keeps the default. */
+ * A major collection stops every request for as long as it walks the heap,
+ * so a large heap keeps the default (docs/performance.md). */
 #define VM_MAJOR_MUL 25
 #define VM_MAJOR_SMALL_KIB (32 * 1024)
 
