@@ -116,6 +116,37 @@ describe("the journal", function()
     j:record { dialect = "huawei", action = "create-key", neutral = "create_key", status = 200, faults = {} }
     assert.are.same({ 1501 }, { j:query({})[1].seq })
   end)
+
+  it("names a client makes up past the name table's room still read back and filter", function()
+    local j = journal.new(2000)
+    for i = 1, 1500 do
+      j:record { dialect = "tencent", action = "Made" .. i, method = "POST", status = 200, path = "/",
+                 key_id = "key-" .. i, caller = "AK" .. (i % 7), time = 1700000000 + i, latency_ms = i % 3 }
+    end
+    assert.is_true(#j.strs <= 1024) -- the table stops growing
+    assert.are.equal(1, j:count { action = "Made1400" })
+    assert.are.equal(1, j:count { action = "Made3", caller = "AK3", key_id = "key-3" })
+    assert.are.equal(1500, j:count { dialect = "tencent", method = "POST", path = "/" })
+    local e = j:query({}, 1)[1]
+    assert.are.same({ "Made1500", "key-1500", "AK2", 1700001500, 0, 1500, "tencent" },
+      { e.action, e.key_id, e.caller, e.time, e.latency_ms, e.seq, e.dialect })
+  end)
+
+  it("forgets an error's fields when its slot is reused by an answer without one", function()
+    local j = journal.new(2)
+    j:record { dialect = "tencent", action = "Encrypt", status = 200, error = "ResourceUnavailable.CmkDisabled",
+               message = "disabled", faults = { "f1" }, connection = "reset", request_id = "r-1", reason = "fault f1" }
+    j:record { dialect = "tencent", action = "Encrypt", status = 200 }
+    assert.are.same({ 1, 1, 1 }, { j:count { fault = "f1" }, j:count { request_id = "r-1" },
+                                   j:count { connection = "reset" } })
+    j:record { dialect = "tencent", action = "Decrypt", status = 200, faults = {} }
+    assert.are.same({ 0, 0, 0, 0 }, { j:count { fault = "f1" }, j:count { request_id = "r-1" },
+                                      j:count { connection = "reset" }, j:count { error = "ResourceUnavailable.CmkDisabled" } })
+    local e = j:query({ action = "Decrypt" })[1]
+    assert.are.same({}, e.faults)
+    assert.is_nil(e.error)
+    assert.is_nil(e.message)
+  end)
 end)
 
 describe("response shaping (scenarios/faults/shaping.lua)", function()

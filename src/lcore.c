@@ -1,7 +1,7 @@
 /* lcore.c -- kmsemu.core: the Lua binding. The cryptography is crypto.c's;
- * here are the codecs, key generation handed to the host, the clock and
- * the data directory's log (store.c). Bad argument types raise;
- * operational failures return nil and a reason.
+ * here are the codecs, key generation handed to the host, the clock, the
+ * journal's packed arrays and the data directory's log (store.c). Bad
+ * argument types raise; operational failures return nil and a reason.
  */
 #include <stdint.h>
 #include <string.h>
@@ -445,6 +445,85 @@ static int lcore_store_close(lua_State *L)
     return lcore_store_gc(L);
 }
 
+/* ---- packed arrays of optional unsigned 32-bit integers: the journal's
+ * numbers and string ids, 4 bytes a value where a Lua array takes 16, and
+ * nothing for the collector to walk ---- */
+
+#define LCORE_U32 "kmsemu.core.u32"
+#define LCORE_U32_NIL UINT32_MAX
+
+struct lcore_u32 {
+    lua_Integer n;    /* values */
+    lua_Integer used; /* values written so far: the rest read as nil */
+    uint32_t v[];
+};
+
+/* kmsemu.core.u32_new(n) -> an array of n nils */
+static int lcore_u32_new(lua_State *L)
+{
+    lua_Integer n = luaL_checkinteger(L, 1);
+    struct lcore_u32 *a;
+
+    luaL_argcheck(L, n >= 1 && n <= (1 << 28), 1, "size out of range");
+    /* Pages are touched as the array fills, not all at once. */
+    a = lua_newuserdatauv(L, sizeof(*a) + (size_t)n * sizeof(uint32_t), 0);
+    a->n = n;
+    a->used = 0;
+    luaL_setmetatable(L, LCORE_U32);
+    return 1;
+}
+
+/* A number as an array keeps it: whole, from 0 to 2^32 - 2 (NaN as 0). */
+static uint32_t lcore_u32_of(lua_State *L, int arg)
+{
+    lua_Number x;
+
+    if (lua_isinteger(L, arg)) {
+        lua_Integer i = lua_tointeger(L, arg);
+
+        return i < 0 ? 0 : i >= LCORE_U32_NIL ? LCORE_U32_NIL - 1 : (uint32_t)i;
+    }
+    x = luaL_checknumber(L, arg);
+    return !(x > 0) ? 0 : x >= LCORE_U32_NIL - 1 ? LCORE_U32_NIL - 1 : (uint32_t)x;
+}
+
+/* kmsemu.core.u32_set(a, i, v...): a[i], a[i + 1], ... = v...; each v a
+ * number, kept whole and within [0, 2^32 - 2], or nil. */
+static int lcore_u32_set(lua_State *L)
+{
+    struct lcore_u32 *a = luaL_checkudata(L, 1, LCORE_U32);
+    lua_Integer i = luaL_checkinteger(L, 2) - 1, k = lua_gettop(L) - 2;
+
+    luaL_argcheck(L, i >= 0 && i <= a->n - k, 2, "index out of range");
+    for (int arg = 3; arg < 3 + k; arg++) /* all or nothing */
+        if (!lua_isnil(L, arg))
+            luaL_checknumber(L, arg);
+    for (lua_Integer j = a->used; j < i; j++)
+        a->v[j] = LCORE_U32_NIL;
+    for (lua_Integer j = 0; j < k; j++)
+        a->v[i + j] = lua_isnil(L, (int)j + 3) ? LCORE_U32_NIL : lcore_u32_of(L, (int)j + 3);
+    if (i + k > a->used)
+        a->used = i + k;
+    return 0;
+}
+
+/* kmsemu.core.u32_get(a, i, k) -> a[i], ..., a[i + k - 1] */
+static int lcore_u32_get(lua_State *L)
+{
+    struct lcore_u32 *a = luaL_checkudata(L, 1, LCORE_U32);
+    lua_Integer i = luaL_checkinteger(L, 2) - 1, k = luaL_checkinteger(L, 3);
+
+    luaL_argcheck(L, k >= 0 && k <= 64, 3, "count out of range");
+    luaL_argcheck(L, i >= 0 && i <= a->n - k, 2, "index out of range");
+    luaL_checkstack(L, (int)k, "u32_get");
+    for (lua_Integer j = i; j < i + k; j++)
+        if (j >= a->used || a->v[j] == LCORE_U32_NIL)
+            lua_pushnil(L);
+        else
+            lua_pushinteger(L, a->v[j]);
+    return (int)k;
+}
+
 LUAMOD_API int luaopen_kmsemu_core(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
@@ -461,6 +540,9 @@ LUAMOD_API int luaopen_kmsemu_core(lua_State *L)
         {"store_append", lcore_store_append},
         {"store_rewrite", lcore_store_rewrite},
         {"store_close", lcore_store_close},
+        {"u32_new", lcore_u32_new},
+        {"u32_set", lcore_u32_set},
+        {"u32_get", lcore_u32_get},
         {NULL, NULL},
     };
 
@@ -470,6 +552,8 @@ LUAMOD_API int luaopen_kmsemu_core(lua_State *L)
         lua_pushcfunction(L, lcore_store_gc);
         lua_setfield(L, -2, "__gc");
     }
+    lua_pop(L, 1);
+    luaL_newmetatable(L, LCORE_U32);
     lua_pop(L, 1);
     return 1;
 }

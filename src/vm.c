@@ -118,19 +118,29 @@ vm_push_options(lua_State *L, const struct vm_config *cfg)
 #define VM_YOUNG_BYTES (512 * 1024)
 /* A major collection once a small heap grows a quarter past what the last
  * one left: Lua's default (100) let old garbage double the heap after load.
- * A major collection stops every request for as long as it walks the heap,
- * so a large heap keeps the default (docs/performance.md). */
+ * Lua looks at that growth when a young generation is full, so the step is
+ * at least a young generation and VM_MAJOR_SLACK more: a smaller one makes
+ * every minor collection a major one (Lua keeps the step below 1024 %).
+ * A major collection stops every request for as long as it walks the
+ * heap, so a large heap keeps the default (docs/performance.md). */
 #define VM_MAJOR_MUL 25
+#define VM_MAJOR_SLACK (128 * 1024)
 #define VM_MAJOR_SMALL_KIB (32 * 1024)
 
 void
 vm_tune_gc(lua_State *L)
 {
-    long kib = lua_gc(L, LUA_GCCOUNT), share;
+    long kib = lua_gc(L, LUA_GCCOUNT), share, major = 100;
 
-    share = kib > 0 ? VM_YOUNG_BYTES / 1024 * 100 / kib : 100;
+    if (kib < 1)
+        kib = 1;
+    share = VM_YOUNG_BYTES / 1024 * 100 / kib;
     share = share < 1 ? 1 : share > 100 ? 100 : share;
-    lua_gc(L, LUA_GCGEN, (int)share, kib <= VM_MAJOR_SMALL_KIB ? VM_MAJOR_MUL : 100);
+    if (kib <= VM_MAJOR_SMALL_KIB) {
+        major = (VM_YOUNG_BYTES + VM_MAJOR_SLACK) / 1024 * 100 / kib;
+        major = major < VM_MAJOR_MUL ? VM_MAJOR_MUL : major > 1000 ? 1000 : major;
+    }
+    lua_gc(L, LUA_GCGEN, (int)share, (int)major);
 }
 
 /* require("kmsemu"), keeps its handle and calls its start(options). */

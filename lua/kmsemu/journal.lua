@@ -3,8 +3,11 @@
 -- retried 3 times after the throttle?". The oldest entries are dropped
 -- once the ring is full.
 local actions = require "kmsemu.actions"
+local core = require "kmsemu.core"
 local dialects = require "kmsemu.dialect"
 local util = require "kmsemu.util"
+
+local u32_new, u32_set, u32_get = core.u32_new, core.u32_set, core.u32_get
 
 local M = {}
 
@@ -13,44 +16,75 @@ M.DEFAULT_SIZE = 10000
 local Journal = {}
 Journal.__index = Journal
 
--- The fields of an entry. Each is a column: one array per field rather
--- than a table per entry, so recording allocates nothing and the garbage
--- collector walks a dozen arrays instead of ten thousand small tables.
--- seq (from the slot) and neutral (from dialect and action) are derived
--- when an entry is read, not stored.
+-- The fields of an entry. seq (from the slot) and neutral (from dialect
+-- and action) are derived when an entry is read, not stored.
 M.FIELDS = { "seq", "time", "dialect", "action", "neutral", "key_id", "caller", "method", "path",
              "status", "error", "message", "faults", "connection", "latency_ms", "request_id",
              "reason", "diagnostic" }
-local DERIVED = { seq = true, neutral = true }
 
--- Each column is cut into chunks of CHUNK slots. Under generational
--- collection a write into an old table sends the collector through all of
--- it again at the next minor collection: with whole columns that was every
--- slot of every column on each request; now only the chunks written since.
+-- Every entry's numbers and the ids of its few-valued strings live in one
+-- packed array of unsigned 32-bit integers for the whole ring
+-- (kmsemu.core.u32), WIDTH values a slot: 4 bytes a field where a Lua
+-- array takes 16, and nothing for the collector to walk.
+local NUMBERS = { "time", "latency_ms", "status" }
+local NAMED = { "dialect", "action", "method", "caller" }
+local WIDTH = #NUMBERS + #NAMED
+
+-- The ids name strings of a table that only grows, up to NAMES strings:
+-- dialects, actions, methods and callers are few. Past that a string
+-- goes to its field's Lua column instead (id nil, the slot sparse), so
+-- that made-up names sent by a client cannot grow the table.
+local NAMES = 1024
+
+-- The rest are Lua columns, cut into chunks of CHUNK slots: the key id
+-- and path of every entry, and what few entries have (an error's, a
+-- fault's, a name past NAMES), written only for the entries that have
+-- it, which `sparse` lists by slot. Under generational collection a write into an old table sends the
+-- collector through all of it again at the next minor collection; a
+-- chunk bounds that.
+local COLUMNS = { "key_id", "path", "error", "message", "faults", "connection", "request_id", "reason",
+                  "diagnostic", "dialect", "action", "method", "caller" }
+local SPARSE = { "error", "message", "faults", "connection", "request_id", "reason", "diagnostic",
+                 "dialect", "action", "method", "caller" }
 local CHUNK = 256
 
 local function columns(size)
   local cols = {}
-  for _, f in ipairs(M.FIELDS) do
-    if not DERIVED[f] then
-      local chunks = {}
-      for i = 1, (size + CHUNK - 1) // CHUNK do
-        chunks[i] = {}
-      end
-      cols[f] = chunks
+  for _, f in ipairs(COLUMNS) do
+    local chunks = {}
+    for i = 1, (size + CHUNK - 1) // CHUNK do
+      chunks[i] = {}
     end
+    cols[f] = chunks
   end
   return cols
 end
 
+local function empty(self)
+  self.first, self.n = 1, 0
+  self.ring, self.cols, self.sparse = u32_new(self.size * WIDTH), columns(self.size), {}
+  self.strs, self.ids = {}, {}
+end
+
 function M.new(size)
-  size = size or M.DEFAULT_SIZE
-  return setmetatable({ size = size, first = 1, n = 0, seq = 0, cols = columns(size) }, Journal)
+  local j = setmetatable({ size = size or M.DEFAULT_SIZE, seq = 0 }, Journal)
+  empty(j)
+  return j
 end
 
 -- A slot (1-based) as its chunk and place in it.
 local function place(slot)
   return (slot - 1) // CHUNK + 1, (slot - 1) % CHUNK + 1
+end
+
+-- The id of a string not in the table yet, or nil when the table is full.
+local function name_id(self, s)
+  local id
+  if s ~= nil and #self.strs < NAMES then
+    id = #self.strs + 1
+    self.ids[s], self.strs[id] = id, s
+  end
+  return id
 end
 
 -- entry: time, dialect, action (native), neutral, key_id, caller, method,
@@ -59,48 +93,82 @@ end
 -- error: the fault that injected it, the dialect's diagnosis, or the
 -- message), diagnostic (the dialect's account of a failed check: what it
 -- expected and got); any table with those fields (the router passes its
--- call record). Gets a sequence number. Written out field by field: this
--- runs on every request, and a loop over M.FIELDS cost more than the
--- writes.
+-- call record). Gets a sequence number. Runs on every request: written
+-- out field by field.
 function Journal:record(e)
   self.seq = self.seq + 1
-  local ci, at = place((self.first + self.n - 1) % self.size + 1)
-  local c = self.cols
-  c.time[ci][at], c.dialect[ci][at], c.action[ci][at] = e.time, e.dialect, e.action
-  c.key_id[ci][at], c.caller[ci][at], c.status[ci][at] = e.key_id, e.caller, e.status
-  c.method[ci][at], c.path[ci][at], c.message[ci][at] = e.method, e.path, e.message
-  c.error[ci][at], c.faults[ci][at], c.connection[ci][at], c.latency_ms[ci][at] =
-    e.error, e.faults, e.connection, e.latency_ms
-  -- A request id is kept for errors only: one new string per request in
-  -- the ring costs every request about a microsecond of collection.
-  c.request_id[ci][at], c.reason[ci][at], c.diagnostic[ci][at] =
-    e.error and e.request_id or nil, e.reason, e.diagnostic
+  local slot = (self.first + self.n - 1) % self.size + 1
+  local c, ci, i = self.cols, place(slot)
   if self.n < self.size then
     self.n = self.n + 1
   else
     self.first = self.first % self.size + 1
+    if self.sparse[slot] then -- the old entry's sparse fields go
+      self.sparse[slot] = nil
+      for _, f in ipairs(SPARSE) do
+        c[f][ci][i] = nil
+      end
+    end
+  end
+  local ids = self.ids
+  local d, a = ids[e.dialect] or name_id(self, e.dialect), ids[e.action] or name_id(self, e.action)
+  local m, who = ids[e.method] or name_id(self, e.method), ids[e.caller] or name_id(self, e.caller)
+  local faults = e.faults
+  if faults and faults[1] == nil then
+    faults = nil
+  end
+  u32_set(self.ring, (slot - 1) * WIDTH + 1, e.time, e.latency_ms, e.status, d, a, m, who)
+  c.key_id[ci][i], c.path[ci][i] = e.key_id, e.path
+  if e.error or e.message or faults or e.connection or e.reason or e.diagnostic
+      or (d == nil and e.dialect) or (a == nil and e.action) or (m == nil and e.method)
+      or (who == nil and e.caller) then
+    self.sparse[slot] = true
+    c.error[ci][i], c.message[ci][i], c.faults[ci][i], c.connection[ci][i] =
+      e.error, e.message, faults, e.connection
+    -- A request id is kept for errors only: one new string per request in
+    -- the ring costs every request about a microsecond of collection.
+    c.request_id[ci][i], c.reason[ci][i], c.diagnostic[ci][i] =
+      e.error and e.request_id or nil, e.reason, e.diagnostic
+    c.dialect[ci][i], c.action[ci][i], c.method[ci][i], c.caller[ci][i] =
+      d == nil and e.dialect or nil, a == nil and e.action or nil, m == nil and e.method or nil,
+      who == nil and e.caller or nil
   end
 end
 
 function Journal:clear()
-  self.first, self.n = 1, 0
-  self.cols = columns(self.size)
+  empty(self)
 end
 
 local function neutral_of(dialect, action)
   return dialect and actions.neutral(dialect, action)
 end
 
+-- The string of a named field: by its id, or from its column when the
+-- name table was full.
+local function named(self, slot, field, id, sparse)
+  if id then
+    return self.strs[id]
+  elseif sparse then
+    local ci, i = place(slot)
+    return self.cols[field][ci][i]
+  end
+end
+
 -- The entry in a slot, with its sequence number, as a table (for
 -- queries, not on the request path).
 function Journal:entry(slot, seq)
-  local ci, at = place(slot)
-  local e = { seq = seq }
-  for _, f in ipairs(M.FIELDS) do
-    if not DERIVED[f] then
-      e[f] = self.cols[f][ci][at]
+  local t, lat, status, d, a, m, who = u32_get(self.ring, (slot - 1) * WIDTH + 1, WIDTH)
+  local sparse, ci, i = self.sparse[slot], place(slot)
+  local e = { seq = seq, time = t, latency_ms = lat, status = status, key_id = self.cols.key_id[ci][i],
+              path = self.cols.path[ci][i] }
+  if sparse then
+    for _, f in ipairs(SPARSE) do
+      e[f] = self.cols[f][ci][i]
     end
   end
+  e.dialect, e.action = named(self, slot, "dialect", d, sparse), named(self, slot, "action", a, sparse)
+  e.method, e.caller = named(self, slot, "method", m, sparse), named(self, slot, "caller", who, sparse)
+  e.faults = e.faults or {}
   e.neutral = neutral_of(e.dialect, e.action)
   return e
 end
@@ -154,32 +222,67 @@ function M.check_filter(f)
   end
 end
 
--- Whether the entry in `slot` passes filter f, read from the columns
--- (a hook may count on every request: no table per entry).
-local function keep(c, slot, seq, f)
-  local ci, at = place(slot)
-  return (f.since == nil or seq > f.since)
-    and (f.dialect == nil or f.dialect == c.dialect[ci][at])
-    and (f.action == nil or actions.matches(f.action, neutral_of(c.dialect[ci][at], c.action[ci][at]),
-      c.action[ci][at]))
-    and (f.key_id == nil or f.key_id == c.key_id[ci][at])
-    and (f.caller == nil or f.caller == c.caller[ci][at])
-    and (f.method == nil or f.method == c.method[ci][at])
-    and (f.path == nil or f.path == c.path[ci][at])
-    and (f.status == nil or f.status == c.status[ci][at])
-    and (f.error == nil or f.error == c.error[ci][at])
-    and (f.connection == nil or f.connection == c.connection[ci][at])
-    and (f.request_id == nil or f.request_id == c.request_id[ci][at])
-    and (f.fault == nil or has_fault(c.faults[ci][at], tostring(f.fault)))
+-- Whether an action filter (a neutral or a native name) takes an entry's
+-- dialect and action; decided once per pair of names.
+local function action_test(f)
+  local seen = {}
+  return function(dialect, action)
+    local by = seen[dialect or 0]
+    if not by then
+      by = {}
+      seen[dialect or 0] = by
+    end
+    local yes = by[action or 0]
+    if yes == nil then
+      yes = actions.matches(f.action, neutral_of(dialect, action), action) and true or false
+      by[action or 0] = yes
+    end
+    return yes
+  end
+end
+
+-- The filter's fields that only sparse entries can pass.
+local function sparse_ok(self, f, slot)
+  local c, ci, i = self.cols, place(slot)
+  local faults = c.faults[ci][i]
+  return (f.error == nil or f.error == c.error[ci][i])
+    and (f.connection == nil or f.connection == c.connection[ci][i])
+    and (f.request_id == nil or f.request_id == c.request_id[ci][i])
+    and (f.fault == nil or (faults ~= nil and has_fault(faults, tostring(f.fault))))
+end
+
+-- Whether the entry in `slot` passes filter f (a hook may count on every
+-- request: no table per entry).
+local function keep(self, f, action_ok, slot, seq)
+  if f.since ~= nil and seq <= f.since then
+    return false
+  end
+  local _, _, status, d, a, m, who = u32_get(self.ring, (slot - 1) * WIDTH + 1, WIDTH)
+  local c, sparse, ci, i = self.cols, self.sparse[slot], place(slot)
+  if (f.status ~= nil and f.status ~= status)
+      or (f.key_id ~= nil and f.key_id ~= c.key_id[ci][i])
+      or (f.path ~= nil and f.path ~= c.path[ci][i])
+      or (f.dialect ~= nil and f.dialect ~= named(self, slot, "dialect", d, sparse))
+      or (f.method ~= nil and f.method ~= named(self, slot, "method", m, sparse))
+      or (f.caller ~= nil and f.caller ~= named(self, slot, "caller", who, sparse))
+      or (action_ok and not action_ok(named(self, slot, "dialect", d, sparse),
+                                      named(self, slot, "action", a, sparse))) then
+    return false
+  end
+  if f.error ~= nil or f.connection ~= nil or f.request_id ~= nil or f.fault ~= nil then
+    return sparse ~= nil and sparse_ok(self, f, slot)
+  end
+  return true
 end
 
 -- Calls fn(slot, seq) for each entry passing the filter, oldest first.
 function Journal:each(filter, fn)
   filter = filter or {}
+  local action_ok = filter.action ~= nil and action_test(filter)
   local oldest = self.seq - self.n + 1
   for i = 0, self.n - 1 do
     local slot = (self.first + i - 1) % self.size + 1
-    if keep(self.cols, slot, oldest + i, filter) then
+    if keep(self, filter, action_ok, slot, oldest + i) then
       fn(slot, oldest + i)
     end
   end
