@@ -16,8 +16,6 @@ local util = require "kmsemu.util"
 
 local M = {}
 
-M.PREFIX = "/_kmsemu/"
-
 local function reply(status, body)
   return { status = status, headers = { ["Content-Type"] = "application/json" },
            body = util.encode(body) }
@@ -431,8 +429,8 @@ local SWITCH = { on = true, off = false }
 
 -- "GET journal/count" -> H.get_journal_count; "DELETE faults/3" -> H.delete_faults("3");
 -- "POST faults/3/off" -> switch_fault("3", false); "GET ui/app.js" -> H.get_ui("app.js").
-local function route(req)
-  local rest = req.path:sub(#M.PREFIX + 1):gsub("/$", "")
+local function route(req, prefix)
+  local rest = req.path:sub(#prefix + 1):gsub("/$", "")
   local method = req.method:lower()
   local fn = H[method .. "_" .. rest:gsub("/", "_")]
   if fn then
@@ -461,7 +459,7 @@ function M.handle(control, req)
   if req.oversize then
     return refuse(413, "request body exceeds --max-body")
   end
-  local fn, id, arg = route(req)
+  local fn, id, arg = route(req, control.prefix)
   if not fn then
     return refuse(404, "no admin operation " .. req.method .. " " .. req.path)
   end

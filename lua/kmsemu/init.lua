@@ -7,7 +7,6 @@
 -- docs/architecture.md, "The Lua layer".
 local core = require "kmsemu.core"
 local actions = require "kmsemu.actions"
-local admin = require "kmsemu.admin"
 local faults = require "kmsemu.faults"
 local log = require "kmsemu.log"
 local persist = require "kmsemu.persist"
@@ -104,8 +103,13 @@ local function load(src, name)
   return persist.rebase(world)
 end
 
+-- The admin API and its dashboard load with their first request: most
+-- runs never make one, and start-up is shorter without them.
+local ADMIN = "/_kmsemu/"
+
 -- What the admin API may do to the router's state.
 local control = {
+  prefix = ADMIN,
   world = function() return world end,
   admin_token = function() return admin_token end,
   -- Back to the scenario's initial state: keys, faults, journal, counters.
@@ -121,8 +125,8 @@ local control = {
 }
 
 function M.handle(req)
-  if req.path:sub(1, #admin.PREFIX) == admin.PREFIX then
-    local res = admin.handle(control, req)
+  if req.path:sub(1, #ADMIN) == ADMIN then
+    local res = require("kmsemu.admin").handle(control, req)
     return persist.flush(world) and res or persist.UNSAVED
   end
   local started = core.clock()
