@@ -60,9 +60,11 @@ local function columns(size)
   return cols
 end
 
+-- The ring and columns are made with the first entry: a run that records
+-- none (kmsemu check, a scenario loaded to be replaced) never pays for them.
 local function empty(self)
   self.first, self.n = 1, 0
-  self.ring, self.cols, self.sparse = u32_new(self.size * WIDTH), columns(self.size), {}
+  self.ring, self.cols, self.sparse = nil, nil, {}
   self.strs, self.ids = {}, {}
 end
 
@@ -98,6 +100,9 @@ end
 function Journal:record(e)
   self.seq = self.seq + 1
   local slot = (self.first + self.n - 1) % self.size + 1
+  if not self.ring then
+    self.ring, self.cols = u32_new(self.size * WIDTH), columns(self.size)
+  end
   local c, ci, i = self.cols, place(slot)
   if self.n < self.size then
     self.n = self.n + 1
