@@ -56,3 +56,37 @@ describe("README tencent coverage", function()
     end
   end)
 end)
+
+describe("the Tencent action groups loaded on first use", function()
+  it("name exactly the actions of their modules, which no other group has", function()
+    local seen = {}
+    for group, names in pairs(tencent.LATER) do
+      local listed, actual = {}, {}
+      for _, name in ipairs(names) do
+        listed[#listed + 1] = name
+        assert.is_nil(seen[name], name .. " is in two groups")
+        seen[name] = group
+      end
+      for name in pairs(require("kmsemu.dialect.tencent." .. group).ACTIONS) do
+        actual[#actual + 1] = name
+      end
+      table.sort(listed)
+      table.sort(actual)
+      assert.are.same(actual, listed, group)
+    end
+    local all = {}
+    for name in pairs(tencent.ACTIONS) do
+      all[#all + 1] = name
+    end
+    table.sort(all)
+    assert.are.same(all, tencent.action_names())
+  end)
+
+  it("answer their first call, loaded by then", function()
+    for name, group in pairs { RotateKey = "rotation", EncryptByWhiteBox = "whitebox", GetRegions = "service" } do
+      assert.are.equal(require("kmsemu.dialect.tencent." .. group).ACTIONS[name], tencent.ACTIONS[name])
+    end
+    assert.is_nil(tencent.ACTIONS.NoSuchAction)
+    assert.is_false(tencent.known("NoSuchAction"))
+  end)
+end)

@@ -349,6 +349,21 @@ end
 
 
 -- A table's keys, sorted.
+-- A stand-in for a module that most runs never call, used through its
+-- functions only: each loads the module with its first call, so start-up
+-- goes without it.
+function M.later(name)
+  return setmetatable({}, {
+    __index = function(stand_in, fn)
+      local function call(...)
+        return require(name)[fn](...)
+      end
+      rawset(stand_in, fn, call)
+      return call
+    end,
+  })
+end
+
 function M.sorted_keys(t)
   local out = {}
   for k in pairs(t) do

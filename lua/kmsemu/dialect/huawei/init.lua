@@ -8,26 +8,26 @@
 local core = require "kmsemu.core"
 local errors = require "kmsemu.errors"
 local util = require "kmsemu.util"
-local access_points = require "kmsemu.dialect.huawei.access_points"
-local aliases = require "kmsemu.dialect.huawei.aliases"
+local access_points = util.later "kmsemu.dialect.huawei.access_points"
+local aliases = util.later "kmsemu.dialect.huawei.aliases"
 local auth = require "kmsemu.dialect.huawei.auth"
 local blob = require "kmsemu.dialect.huawei.blob"
-local capsules = require "kmsemu.dialect.huawei.capsules"
+local capsules = util.later "kmsemu.dialect.huawei.capsules"
 local context = require "kmsemu.dialect.huawei.context"
 local crypto = require "kmsemu.dialect.huawei.crypto"
 local grants = require "kmsemu.dialect.huawei.grants"
 local iam = require "kmsemu.dialect.huawei.iam"
-local import = require "kmsemu.dialect.huawei.import"
+local import = util.later "kmsemu.dialect.huawei.import"
 local keys = require "kmsemu.dialect.huawei.keys"
 local keystores = require "kmsemu.dialect.huawei.keystores"
 local params = require "kmsemu.dialect.huawei.params"
-local policies = require "kmsemu.dialect.huawei.policies"
-local regions = require "kmsemu.dialect.huawei.regions"
+local policies = util.later "kmsemu.dialect.huawei.policies"
+local regions = util.later "kmsemu.dialect.huawei.regions"
 local render = require "kmsemu.dialect.huawei.errors"
-local rotation = require "kmsemu.dialect.huawei.rotation"
-local sign = require "kmsemu.dialect.huawei.sign"
-local tags = require "kmsemu.dialect.huawei.tags"
-local versions = require "kmsemu.dialect.huawei.versions"
+local rotation = util.later "kmsemu.dialect.huawei.rotation"
+local sign = util.later "kmsemu.dialect.huawei.sign"
+local tags = util.later "kmsemu.dialect.huawei.tags"
+local versions = util.later "kmsemu.dialect.huawei.versions"
 
 local M = {}
 
@@ -509,7 +509,7 @@ end
 M.default_deletion_date = keys.default_deletion_date
 
 M.scenario = require "kmsemu.dialect.huawei.scenario"
-M.client = require "kmsemu.dialect.huawei.client"
+M.client = util.later "kmsemu.dialect.huawei.client"
 
 -- The start-up banner's line for credentials.huawei.
 function M.endpoint(c, url)
