@@ -254,8 +254,12 @@ local function wrk(s, script, conns, seconds, cpus)
            n = tonumber(n), errors = tonumber(errors) }
 end
 
+-- Every thread of the server, one by one: `taskset -a` gives up at the
+-- first thread that ends while it walks them (a Go runtime's come and go),
+-- leaving the rest where they were.
 local function pin(s, cpus)
-  os.execute(("taskset -a -p -c %s %d >/dev/null"):format(cpus, s.pid))
+  os.execute(("for t in /proc/%d/task/*; do taskset -p -c %s ${t##*/} >/dev/null 2>&1; done")
+    :format(s.pid, cpus))
 end
 
 -- One connection, by method: "plain" (as the scheduler places them),
