@@ -24,11 +24,10 @@ M.FIELDS = { "seq", "time", "dialect", "action", "neutral", "key_id", "caller", 
 
 -- Every entry's numbers and the ids of its few-valued strings live in one
 -- packed array of unsigned 32-bit integers for the whole ring
--- (kmsemu.core.u32), WIDTH values a slot: 4 bytes a field where a Lua
--- array takes 16, and nothing for the collector to walk.
-local NUMBERS = { "time", "latency_ms", "status" }
-local NAMED = { "dialect", "action", "method", "caller" }
-local WIDTH = #NUMBERS + #NAMED
+-- (kmsemu.core.u32): 4 bytes a field where a Lua array takes 16, and
+-- nothing for the collector to walk. A slot's WIDTH values: time,
+-- latency_ms, status, then the ids of dialect, action, method, caller.
+local WIDTH = 7
 
 -- The ids name strings of a table that only grows, up to NAMES strings:
 -- dialects, actions, methods and callers are few. Past that a string
@@ -39,9 +38,9 @@ local NAMES = 1024
 -- The rest are Lua columns, cut into chunks of CHUNK slots: the key id
 -- and path of every entry, and what few entries have (an error's, a
 -- fault's, a name past NAMES), written only for the entries that have
--- it, which `sparse` lists by slot. Under generational collection a write into an old table sends the
--- collector through all of it again at the next minor collection; a
--- chunk bounds that.
+-- it, which `sparse` lists by slot. Under generational collection a
+-- write into an old table sends the collector through all of it again at
+-- the next minor collection; a chunk bounds that.
 local COLUMNS = { "key_id", "path", "error", "message", "faults", "connection", "request_id", "reason",
                   "diagnostic", "dialect", "action", "method", "caller" }
 local SPARSE = { "error", "message", "faults", "connection", "request_id", "reason", "diagnostic",

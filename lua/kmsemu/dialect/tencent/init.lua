@@ -33,8 +33,9 @@ M.LATER = {
   binding = { "BindCloudResource", "UnbindCloudResource" },
   whitebox = { "CreateWhiteBoxKey", "DeleteWhiteBoxKey", "DescribeWhiteBoxDecryptKey",
                "DescribeWhiteBoxDeviceFingerprints", "DescribeWhiteBoxKey", "DescribeWhiteBoxKeyDetails",
-               "DescribeWhiteBoxServiceStatus", "DisableWhiteBoxKey", "DisableWhiteBoxKeys", "EnableWhiteBoxKey",
-               "EnableWhiteBoxKeys", "EncryptByWhiteBox", "OverwriteWhiteBoxDeviceFingerprints" },
+               "DescribeWhiteBoxServiceStatus", "DisableWhiteBoxKey", "DisableWhiteBoxKeys",
+               "EnableWhiteBoxKey", "EnableWhiteBoxKeys", "EncryptByWhiteBox",
+               "OverwriteWhiteBoxDeviceFingerprints" },
   pqc = { "PostQuantumCryptoDecrypt", "PostQuantumCryptoEncrypt", "PostQuantumCryptoSign",
           "PostQuantumCryptoVerify" },
 }
