@@ -753,6 +753,24 @@ describe("--data-dir start-up checks #persist", function()
     assert.are.equal("admin:scenario", body.path)
     server.stop(s)
   end)
+
+  -- Reading the log back runs into the Lua heap's ceiling: start-up stops
+  -- with the reason (under AddressSanitizer, make asan: without leaking
+  -- the buffer the log was read into).
+  it("refuses to start, saying why, when the log does not fit in --lua-heap-mb", function()
+    local h = assert(core.store_open(dir .. "/data"))
+    local big = {}
+    for i = 1, 40 do
+      big[i] = ("x"):rep(1 << 20) .. i
+    end
+    assert(core.store_append(h, big))
+    core.store_close(h)
+    local s = server.start { "--scenario", SCENARIO, "--data-dir", dir .. "/data", "--lua-heap-mb", "16" }
+    local status, err = server.wait(s)
+    server.stop(s)
+    assert.are.equal(2, status)
+    assert.truthy(err:find("not enough memory", 1, true), err)
+  end)
 end)
 
 describe("--data-dir when a write fails #persist", function()

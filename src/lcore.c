@@ -245,7 +245,9 @@ static int lcore_can_offload(lua_State *L)
 }
 
 /* Key generation, done inline or by the host; kind and seed point into
- * Lua strings that stay on the yielded coroutine's stack. */
+ * Lua strings, and priv and pub into boxes, that stay on the yielded
+ * coroutine's stack: the boxes own the PEMs from the moment they exist,
+ * so that no error raised on the way into Lua leaks one. */
 struct lcore_keygen {
     struct kms_offload base;
     const char *kind, *seed;
@@ -253,35 +255,31 @@ struct lcore_keygen {
     int derive; /* pkey_derive, else pkey_generate */
     int rc;
     const char *err;
-    char *priv, *pub;
+    void **priv, **pub;
     size_t privlen, publen;
 };
 
 static void lcore_keygen_run(struct kms_offload *job)
 {
     struct lcore_keygen *k = (struct lcore_keygen *)job;
+    char *priv = NULL, *pub = NULL;
 
-    k->rc = crypto_keygen(k->kind, k->seed, k->seedlen, k->derive, &k->priv,
-                          &k->privlen, &k->pub, &k->publen, &k->err);
+    k->rc = crypto_keygen(k->kind, k->seed, k->seedlen, k->derive, &priv,
+                          &k->privlen, &pub, &k->publen, &k->err);
+    *k->priv = priv;
+    *k->pub = pub;
 }
 
 /* Pushes the results of a finished job: the private PEM, and the public
  * one after a generation. */
 static int lcore_keygen_push(lua_State *L, struct lcore_keygen *k)
 {
-    void **privbox, **pubbox;
-
     if (k->rc < 0)
         return lcore_fail(L, k->err);
-    /* Boxed first: a failing push below still frees both PEMs. */
-    privbox = crypto_box(L);
-    *privbox = k->priv;
-    pubbox = crypto_box(L);
-    *pubbox = k->pub;
-    crypto_unbox(L, privbox, k->privlen);
+    crypto_unbox(L, k->priv, k->privlen);
     if (k->derive)
         return 1;
-    crypto_unbox(L, pubbox, k->publen);
+    crypto_unbox(L, k->pub, k->publen);
     return 2;
 }
 
@@ -294,6 +292,7 @@ static int lcore_keygen_done(lua_State *L, int status, lua_KContext at)
 static int lcore_keygen(lua_State *L, int derive)
 {
     struct lcore_keygen *k = lua_newuserdatauv(L, sizeof(*k), 0);
+    int at = lua_gettop(L);
     double start;
 
     memset(k, 0, sizeof(*k));
@@ -302,9 +301,11 @@ static int lcore_keygen(lua_State *L, int derive)
     k->derive = derive;
     if (derive)
         k->seed = luaL_checklstring(L, 2, &k->seedlen);
+    k->priv = crypto_box(L);
+    k->pub = crypto_box(L);
     if (lcore_can_offload(L)) {
         lua_pushlightuserdata(L, k);
-        return lua_yieldk(L, 1, (lua_KContext)(lua_gettop(L) - 1), lcore_keygen_done);
+        return lua_yieldk(L, 1, (lua_KContext)at, lcore_keygen_done);
     }
     start = lcore_now_ms();
     lcore_keygen_run(&k->base);
@@ -359,16 +360,38 @@ static int lcore_store_open(lua_State *L)
 
 /* Called by store_read with the records table and the offsets table at
  * stack indices 2 and 3. */
+struct lcore_record {
+    const char *data;
+    size_t len;
+    long offset;
+};
+
+/* Appends a record and its offset to the lists at 2 and 3. */
+static int lcore_store_push(lua_State *L)
+{
+    const struct lcore_record *r = lua_touserdata(L, 1);
+    lua_Integer n = (lua_Integer)lua_rawlen(L, 2) + 1;
+
+    lua_pushlstring(L, r->data, r->len);
+    lua_rawseti(L, 2, n);
+    lua_pushinteger(L, r->offset);
+    lua_rawseti(L, 3, n);
+    return 0;
+}
+
+/* store_read()'s callback. The pushes run protected: an error (the heap's
+ * ceiling) must not jump over store_read()'s buffer. It stops the read
+ * with 1 and waits on the stack. */
 static int lcore_store_record(void *arg, const char *data, size_t len, long offset)
 {
     lua_State *L = arg;
-    lua_Integer n = (lua_Integer)lua_rawlen(L, 2) + 1;
+    struct lcore_record r = {data, len, offset};
 
-    lua_pushlstring(L, data, len);
-    lua_rawseti(L, 2, n);
-    lua_pushinteger(L, offset);
-    lua_rawseti(L, 3, n);
-    return 0;
+    lua_pushcfunction(L, lcore_store_push);
+    lua_pushlightuserdata(L, &r);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, 3);
+    return lua_pcall(L, 3, 0, 0) == LUA_OK ? 0 : 1;
 }
 
 /* kmsemu.core.store_read(h) -> records, offsets, warning|nil, path
@@ -377,12 +400,15 @@ static int lcore_store_read(lua_State *L)
 {
     struct store **h = lcore_store(L);
     char warn[512], err[768];
+    int rc;
 
     lua_settop(L, 1);
     lua_newtable(L);
     lua_newtable(L);
-    if (store_read(*h, lcore_store_record, L, warn, sizeof(warn), err,
-                   sizeof(err)) != 0)
+    rc = store_read(*h, lcore_store_record, L, warn, sizeof(warn), err, sizeof(err));
+    if (rc > 0)
+        return lua_error(L); /* the callback's, its buffer freed */
+    if (rc != 0)
         return lcore_fail(L, err);
     if (warn[0])
         lua_pushstring(L, warn);
