@@ -358,8 +358,7 @@ static int lcore_store_open(lua_State *L)
     return 1;
 }
 
-/* Called by store_read with the records table and the offsets table at
- * stack indices 2 and 3. */
+/* A record store_read() hands over, for lcore_store_push(). */
 struct lcore_record {
     const char *data;
     size_t len;
@@ -379,7 +378,8 @@ static int lcore_store_push(lua_State *L)
     return 0;
 }
 
-/* store_read()'s callback. The pushes run protected: an error (the heap's
+/* store_read()'s callback, with the records table and the offsets table
+ * at stack indices 2 and 3. The pushes run protected: an error (the heap's
  * ceiling) must not jump over store_read()'s buffer. It stops the read
  * with 1 and waits on the stack. */
 static int lcore_store_record(void *arg, const char *data, size_t len, long offset)
