@@ -349,6 +349,15 @@ end
 
 
 -- A table's keys, sorted.
+function M.sorted_keys(t)
+  local out = {}
+  for k in pairs(t) do
+    out[#out + 1] = k
+  end
+  table.sort(out)
+  return out
+end
+
 -- A stand-in for a module that most runs never call, used through its
 -- functions only: each loads the module with its first call, so start-up
 -- goes without it.
@@ -362,15 +371,6 @@ function M.later(name)
       return call
     end,
   })
-end
-
-function M.sorted_keys(t)
-  local out = {}
-  for k in pairs(t) do
-    out[#out + 1] = k
-  end
-  table.sort(out)
-  return out
 end
 
 return M
