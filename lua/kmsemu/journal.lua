@@ -41,10 +41,9 @@ local NAMES = 1024
 -- it, which `sparse` lists by slot. Under generational collection a
 -- write into an old table sends the collector through all of it again at
 -- the next minor collection; a chunk bounds that.
-local COLUMNS = { "key_id", "path", "error", "message", "faults", "connection", "request_id", "reason",
-                  "diagnostic", "dialect", "action", "method", "caller" }
 local SPARSE = { "error", "message", "faults", "connection", "request_id", "reason", "diagnostic",
                  "dialect", "action", "method", "caller" }
+local COLUMNS = { "key_id", "path", table.unpack(SPARSE) }
 local CHUNK = 256
 
 local function columns(size)
