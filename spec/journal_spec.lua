@@ -147,6 +147,22 @@ describe("the journal", function()
     assert.is_nil(e.error)
     assert.is_nil(e.message)
   end)
+
+  it("reads back a key id and path past the name table's room until their slot is reused", function()
+    local j = journal.new(2)
+    for i = 1, 1100 do
+      j:record { dialect = "tencent", action = "Encrypt", status = 200, key_id = "key-" .. i, path = "/p" .. i }
+    end
+    assert.are.same({ "key-1100", "/p1100", 1 }, { j:query({}, 1)[1].key_id, j:query({}, 1)[1].path,
+                                                 j:count { key_id = "key-1099", path = "/p1099" } })
+    j:record { dialect = "tencent", action = "ListKeys", status = 200, path = "/" }
+    j:record { dialect = "tencent", action = "Encrypt", status = 200, key_id = "key-1", path = "/p1" }
+    local e = j:query {}
+    assert.are.same({ "/", "key-1", "/p1" }, { e[1].path, e[2].key_id, e[2].path })
+    assert.is_nil(e[1].key_id)
+    assert.are.same({ 0, 0, 1 }, { j:count { key_id = "key-1100" }, j:count { path = "/p1099" },
+                                   j:count { key_id = "key-1", path = "/p1" } })
+  end)
 end)
 
 describe("response shaping (scenarios/faults/shaping.lua)", function()

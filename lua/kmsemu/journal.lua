@@ -26,24 +26,25 @@ M.FIELDS = { "seq", "time", "dialect", "action", "neutral", "key_id", "caller", 
 -- packed array of unsigned 32-bit integers for the whole ring
 -- (kmsemu.core.u32): 4 bytes a field where a Lua array takes 16, and
 -- nothing for the collector to walk. A slot's WIDTH values: time,
--- latency_ms, status, then the ids of dialect, action, method, caller.
-local WIDTH = 7
+-- latency_ms, status, then the ids of dialect, action, method, caller,
+-- key id and path.
+local WIDTH = 9
 
 -- The ids name strings of a table that only grows, up to NAMES strings:
--- dialects, actions, methods and callers are few. Past that a string
--- goes to its field's Lua column instead (id nil, the slot sparse), so
--- that made-up names sent by a client cannot grow the table.
+-- dialects, actions, methods and callers are few, and a test's key ids
+-- and paths seldom many. Past that a string goes to its field's Lua
+-- column instead (id nil, the slot sparse), so that made-up names sent by
+-- a client cannot grow the table.
 local NAMES = 1024
 
--- The rest are Lua columns, cut into chunks of CHUNK slots: the key id
--- and path of every entry, and what few entries have (an error's, a
--- fault's, a name past NAMES), written only for the entries that have
--- it, which `sparse` lists by slot. Under generational collection a
--- write into an old table sends the collector through all of it again at
--- the next minor collection; a chunk bounds that.
-local SPARSE = { "error", "message", "faults", "connection", "request_id", "reason", "diagnostic",
-                 "dialect", "action", "method", "caller" }
-local COLUMNS = { "key_id", "path", table.unpack(SPARSE) }
+-- The rest are Lua columns, cut into chunks of CHUNK slots, for what few
+-- entries have (an error's, a fault's, a name past NAMES), written only
+-- for the entries that have it, which `sparse` lists by slot. Under
+-- generational collection a write into an old table sends the collector
+-- through all of it again at the next minor collection; a chunk bounds
+-- that.
+local COLUMNS = { "error", "message", "faults", "connection", "request_id", "reason", "diagnostic",
+                  "dialect", "action", "method", "caller", "key_id", "path" }
 local CHUNK = 256
 
 local function columns(size)
@@ -108,7 +109,7 @@ function Journal:record(e)
     self.first = self.first % self.size + 1
     if self.sparse[slot] then -- the old entry's sparse fields go
       self.sparse[slot] = nil
-      for _, f in ipairs(SPARSE) do
+      for _, f in ipairs(COLUMNS) do
         c[f][ci][i] = nil
       end
     end
@@ -116,15 +117,15 @@ function Journal:record(e)
   local ids = self.ids
   local d, a = ids[e.dialect] or name_id(self, e.dialect), ids[e.action] or name_id(self, e.action)
   local m, who = ids[e.method] or name_id(self, e.method), ids[e.caller] or name_id(self, e.caller)
+  local k, p = ids[e.key_id] or name_id(self, e.key_id), ids[e.path] or name_id(self, e.path)
   local faults = e.faults
   if faults and faults[1] == nil then
     faults = nil
   end
-  u32_set(self.ring, (slot - 1) * WIDTH + 1, e.time, e.latency_ms, e.status, d, a, m, who)
-  c.key_id[ci][i], c.path[ci][i] = e.key_id, e.path
+  u32_set(self.ring, (slot - 1) * WIDTH + 1, e.time, e.latency_ms, e.status, d, a, m, who, k, p)
   if e.error or e.message or faults or e.connection or e.reason or e.diagnostic
       or (d == nil and e.dialect) or (a == nil and e.action) or (m == nil and e.method)
-      or (who == nil and e.caller) then
+      or (who == nil and e.caller) or (k == nil and e.key_id) or (p == nil and e.path) then
     self.sparse[slot] = true
     c.error[ci][i], c.message[ci][i], c.faults[ci][i], c.connection[ci][i] =
       e.error, e.message, faults, e.connection
@@ -135,6 +136,7 @@ function Journal:record(e)
     c.dialect[ci][i], c.action[ci][i], c.method[ci][i], c.caller[ci][i] =
       d == nil and e.dialect or nil, a == nil and e.action or nil, m == nil and e.method or nil,
       who == nil and e.caller or nil
+    c.key_id[ci][i], c.path[ci][i] = k == nil and e.key_id or nil, p == nil and e.path or nil
   end
 end
 
@@ -160,17 +162,17 @@ end
 -- The entry in a slot, with its sequence number, as a table (for
 -- queries, not on the request path).
 function Journal:entry(slot, seq)
-  local t, lat, status, d, a, m, who = u32_get(self.ring, (slot - 1) * WIDTH + 1, WIDTH)
+  local t, lat, status, d, a, m, who, k, p = u32_get(self.ring, (slot - 1) * WIDTH + 1, WIDTH)
   local sparse, ci, i = self.sparse[slot], place(slot)
-  local e = { seq = seq, time = t, latency_ms = lat, status = status, key_id = self.cols.key_id[ci][i],
-              path = self.cols.path[ci][i] }
+  local e = { seq = seq, time = t, latency_ms = lat, status = status }
   if sparse then
-    for _, f in ipairs(SPARSE) do
+    for _, f in ipairs(COLUMNS) do
       e[f] = self.cols[f][ci][i]
     end
   end
   e.dialect, e.action = named(self, slot, "dialect", d, sparse), named(self, slot, "action", a, sparse)
   e.method, e.caller = named(self, slot, "method", m, sparse), named(self, slot, "caller", who, sparse)
+  e.key_id, e.path = named(self, slot, "key_id", k, sparse), named(self, slot, "path", p, sparse)
   e.faults = e.faults or {}
   e.neutral = neutral_of(e.dialect, e.action)
   return e
@@ -260,11 +262,11 @@ local function keep(self, f, action_ok, slot, seq)
   if f.since ~= nil and seq <= f.since then
     return false
   end
-  local _, _, status, d, a, m, who = u32_get(self.ring, (slot - 1) * WIDTH + 1, WIDTH)
-  local c, sparse, ci, i = self.cols, self.sparse[slot], place(slot)
+  local _, _, status, d, a, m, who, k, p = u32_get(self.ring, (slot - 1) * WIDTH + 1, WIDTH)
+  local sparse = self.sparse[slot]
   if (f.status ~= nil and f.status ~= status)
-      or (f.key_id ~= nil and f.key_id ~= c.key_id[ci][i])
-      or (f.path ~= nil and f.path ~= c.path[ci][i])
+      or (f.key_id ~= nil and f.key_id ~= named(self, slot, "key_id", k, sparse))
+      or (f.path ~= nil and f.path ~= named(self, slot, "path", p, sparse))
       or (f.dialect ~= nil and f.dialect ~= named(self, slot, "dialect", d, sparse))
       or (f.method ~= nil and f.method ~= named(self, slot, "method", m, sparse))
       or (f.caller ~= nil and f.caller ~= named(self, slot, "caller", who, sparse))
