@@ -251,6 +251,26 @@ describe("the C core's fallbacks #http", function()
     assert.are.equal("alive ", server.read(derive))
   end)
 
+  it("makes a key give way only while requests wait for the Lua state", function()
+    local function paced()
+      return tonumber(probe(s)["x-paced"])
+    end
+    local before = paced()
+    assert.are.equal(200, (get("/derive-once")))
+    assert.are.equal(before, paced(), "a key gave way with no request waiting")
+    local derive = s.dir .. "/derive-paced"
+    os.execute(("(curl -s -o %s %s/derive; touch %s.done) >/dev/null 2>&1 &"):format(derive, s.url, derive))
+    finally(function() get("/release") end)
+    assert.is_true(server.eventually(function() return probe(s)["x-deriving"] == "true" end))
+    -- Four requests that hold the state 30 ms each: three wait while one runs.
+    assert.is_true(server.eventually(function()
+      os.execute(("for i in 1 2 3 4; do curl -s -o /dev/null %s/spin & done; wait"):format(s.url))
+      return paced() > before
+    end), "key generation never gave way to waiting requests")
+    assert.are.equal(200, (get("/release")))
+    assert.is_true(server.eventually(function() return server.read(derive .. ".done") ~= nil end))
+  end)
+
   it("sleeps an injected delay without holding up other requests", function()
     -- A server of its own: the first delay outlasts the test, and only
     -- SIGKILL ends a server whose worker is asleep.

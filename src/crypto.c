@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <lauxlib.h>
 #include <openssl/asn1t.h>
@@ -551,7 +552,65 @@ static int pem_export(EVP_PKEY *pkey, int private, char **out, size_t *outlen)
     return ok;
 }
 
-static EVP_PKEY *generate(int i)
+/* ---- pacing: the rule is in crypto.h ---- */
+
+#define PACE_SLICE_NS 1000000LL /* CPU time between looks at the queue */
+#define PACE_FACTOR 3
+
+struct pace {
+    const atomic_int *waiting;
+    long long mark; /* the thread's CPU time at its last look */
+};
+
+static atomic_llong paced_ns;
+
+long long crypto_paced_ns(void)
+{
+    return atomic_load(&paced_ns);
+}
+
+static long long thread_cpu_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* OpenSSL's progress callbacks (BN_GENCB, EVP_PKEY_gencb) come between
+ * rounds of the prime tests, a millisecond or less apart. */
+static void pace(struct pace *pc)
+{
+    long long ran = thread_cpu_ns() - pc->mark;
+    struct timespec ts;
+
+    if (ran < PACE_SLICE_NS)
+        return;
+    if (atomic_load(pc->waiting) > 0) {
+        ran *= PACE_FACTOR;
+        ts.tv_sec = (time_t)(ran / 1000000000LL);
+        ts.tv_nsec = (long)(ran % 1000000000LL);
+        nanosleep(&ts, NULL); /* a signal only shortens it */
+        atomic_fetch_add(&paced_ns, ran);
+    }
+    pc->mark = thread_cpu_ns();
+}
+
+static int pace_bn(int a, int b, BN_GENCB *cb)
+{
+    (void)a;
+    (void)b;
+    pace(BN_GENCB_get_arg(cb));
+    return 1;
+}
+
+static int pace_pkey(EVP_PKEY_CTX *ctx)
+{
+    pace(EVP_PKEY_CTX_get_app_data(ctx));
+    return 1;
+}
+
+static EVP_PKEY *generate(int i, struct pace *pc)
 {
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, keygen_specs[i].type, NULL);
     EVP_PKEY *pkey = NULL;
@@ -563,6 +622,10 @@ static EVP_PKEY *generate(int i)
     else if (keygen_specs[i].curve != NULL)
         params[0] = OSSL_PARAM_construct_utf8_string(
             OSSL_PKEY_PARAM_GROUP_NAME, (char *)keygen_specs[i].curve, 0);
+    if (ctx != NULL && pc != NULL) {
+        EVP_PKEY_CTX_set_app_data(ctx, pc);
+        EVP_PKEY_CTX_set_cb(ctx, pace_pkey);
+    }
     if (ctx == NULL || EVP_PKEY_keygen_init(ctx) <= 0
         || !EVP_PKEY_CTX_set_params(ctx, params)
         || EVP_PKEY_generate(ctx, &pkey) <= 0)
@@ -591,10 +654,10 @@ static int derive_bytes(const char *kind, const char *part, unsigned counter,
 }
 
 /* Sets p to the prime of the RSA rule, nbits (a multiple of 8) long, kept
- * away from other when that is not NULL. */
+ * away from other when that is not NULL; cb (or NULL) paces the tests. */
 static int derive_prime(const char *kind, const char *part, const void *seed,
                         size_t seedlen, int nbits, const BIGNUM *other,
-                        BIGNUM *p, BN_CTX *bnctx)
+                        BIGNUM *p, BN_CTX *bnctx, BN_GENCB *cb)
 {
     unsigned char buf[DERIVE_MAX_BYTES];
     size_t nbytes = (size_t)nbits / 8;
@@ -613,7 +676,7 @@ static int derive_prime(const char *kind, const char *part, const void *seed,
             BN_ULONG m = BN_mod_word(p, DERIVE_RSA_E);
 
             if (m == (BN_ULONG)-1
-                || (m != 1 && (r = BN_check_prime(p, bnctx, NULL)) < 0)
+                || (m != 1 && (r = BN_check_prime(p, bnctx, cb)) < 0)
                 || (r == 0 && !BN_add_word(p, 2)))
                 goto done;
         }
@@ -687,21 +750,26 @@ static EVP_PKEY *rsa_of(BIGNUM *p, BIGNUM *q, BN_CTX *bnctx)
 }
 
 static EVP_PKEY *derive_rsa(const char *kind, int bits, const void *seed,
-                            size_t seedlen)
+                            size_t seedlen, struct pace *pc)
 {
     BN_CTX *bnctx = BN_CTX_secure_new();
+    BN_GENCB *cb = pc != NULL ? BN_GENCB_new() : NULL;
     EVP_PKEY *pkey = NULL;
     BIGNUM *p, *q;
 
-    if (bnctx == NULL)
-        return NULL;
+    if (bnctx == NULL || (pc != NULL && cb == NULL))
+        goto done;
+    if (cb != NULL)
+        BN_GENCB_set(cb, pace_bn, pc);
     BN_CTX_start(bnctx);
     p = BN_CTX_get(bnctx);
     if ((q = BN_CTX_get(bnctx)) != NULL
-        && derive_prime(kind, "p", seed, seedlen, bits / 2, NULL, p, bnctx) == 0
-        && derive_prime(kind, "q", seed, seedlen, bits / 2, p, q, bnctx) == 0)
+        && derive_prime(kind, "p", seed, seedlen, bits / 2, NULL, p, bnctx, cb) == 0
+        && derive_prime(kind, "q", seed, seedlen, bits / 2, p, q, bnctx, cb) == 0)
         pkey = rsa_of(p, q, bnctx);
     BN_CTX_end(bnctx);
+done:
+    BN_GENCB_free(cb);
     BN_CTX_free(bnctx); /* a secure context: its numbers are cleared */
     return pkey;
 }
@@ -755,7 +823,8 @@ done:
     return pkey;
 }
 
-static EVP_PKEY *derive(const char *kind, const void *seed, size_t seedlen)
+static EVP_PKEY *derive(const char *kind, const void *seed, size_t seedlen,
+                        struct pace *pc)
 {
     unsigned char raw[32];
     EVP_PKEY *pkey = NULL;
@@ -769,21 +838,25 @@ static EVP_PKEY *derive(const char *kind, const void *seed, size_t seedlen)
         return pkey;
     }
     if (keygen_specs[i].bits != 0)
-        return derive_rsa(kind, (int)keygen_specs[i].bits, seed, seedlen);
+        return derive_rsa(kind, (int)keygen_specs[i].bits, seed, seedlen, pc);
     return derive_ec(kind, keygen_specs[i].type, keygen_specs[i].nid, seed, seedlen);
 }
 
 int crypto_keygen(const char *kind, const void *seed, size_t seedlen,
-                  int derived, char **priv, size_t *privlen, char **pub,
-                  size_t *publen, const char **err)
+                  int derived, const atomic_int *waiting, char **priv,
+                  size_t *privlen, char **pub, size_t *publen,
+                  const char **err)
 {
+    struct pace pacing = {.waiting = waiting, .mark = thread_cpu_ns()};
+    struct pace *pc = waiting != NULL ? &pacing : NULL;
     EVP_PKEY *pkey;
     int rc = 0;
 
     *priv = *pub = NULL;
     if (keygen_lookup(kind) < 0 && !(derived && strcmp(kind, "ed25519") == 0))
         return bad(err, "unsupported key kind");
-    pkey = derived ? derive(kind, nz(seed), seedlen) : generate(keygen_lookup(kind));
+    pkey = derived ? derive(kind, nz(seed), seedlen, pc)
+                   : generate(keygen_lookup(kind), pc);
     if (pkey == NULL)
         return bad(err, derived ? "key derivation failed" : "key generation failed");
     if (!pem_export(pkey, 1, priv, privlen)

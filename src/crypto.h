@@ -2,6 +2,7 @@
 #ifndef KMS_CRYPTO_H
 #define KMS_CRYPTO_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include <lua.h>
@@ -33,7 +34,15 @@ int crypto_unbox(lua_State *L, void **box, size_t len);
  *    |p - q| < 2^(bits/2 - 100). d = e^-1 mod lcm(p - 1, q - 1).
  * Changing any of this changes every derived key. */
 int crypto_keygen(const char *kind, const void *seed, size_t seedlen,
-                  int derived, char **priv, size_t *privlen, char **pub,
-                  size_t *publen, const char **err);
+                  int derived, const atomic_int *waiting, char **priv,
+                  size_t *privlen, char **pub, size_t *publen,
+                  const char **err);
+
+/* An RSA key takes seconds of CPU. Given `waiting` (requests queued for
+ * the Lua state), crypto_keygen() gives way while it is not zero: after
+ * each slice of its own CPU time it sleeps three times as long, so that a
+ * loaded server keeps three quarters of a core for requests, and a key
+ * takes at most four times as long. Nanoseconds paced so far, all keys: */
+long long crypto_paced_ns(void);
 
 #endif /* KMS_CRYPTO_H */

@@ -6,6 +6,7 @@
 #ifndef KMS_KMSEMU_H
 #define KMS_KMSEMU_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #define KMS_DEFAULT_LISTEN "127.0.0.1:8080"
@@ -39,6 +40,9 @@
 
 struct kms_offload {
     void (*run)(struct kms_offload *job);
+    /* Set by vm before run(): how many requests wait for the Lua state,
+     * so that long work can give way to them (NULL: never). */
+    const atomic_int *waiting;
 };
 
 /* One header of a request or a response. */

@@ -230,6 +230,14 @@ static int lcore_clock(lua_State *L)
     return 1;
 }
 
+/* kmsemu.core.keygen_paced() -> seconds key generation has given way to
+ * waiting requests (crypto.h), since the process started. */
+static int lcore_keygen_paced(lua_State *L)
+{
+    lua_pushnumber(L, (lua_Number)crypto_paced_ns() / 1e9);
+    return 1;
+}
+
 /* Whether this call may yield its work to the host (see kms_offload). */
 static int lcore_can_offload(lua_State *L)
 {
@@ -264,8 +272,8 @@ static void lcore_keygen_run(struct kms_offload *job)
     struct lcore_keygen *k = (struct lcore_keygen *)job;
     char *priv = NULL, *pub = NULL;
 
-    k->rc = crypto_keygen(k->kind, k->seed, k->seedlen, k->derive, &priv,
-                          &k->privlen, &pub, &k->publen, &k->err);
+    k->rc = crypto_keygen(k->kind, k->seed, k->seedlen, k->derive, job->waiting,
+                          &priv, &k->privlen, &pub, &k->publen, &k->err);
     *k->priv = priv;
     *k->pub = pub;
 }
@@ -561,6 +569,7 @@ LUAMOD_API int luaopen_kmsemu_core(lua_State *L)
         {"clock", lcore_clock},
         {"pkey_generate", lcore_pkey_generate},
         {"pkey_derive", lcore_pkey_derive},
+        {"keygen_paced", lcore_keygen_paced},
         {"store_open", lcore_store_open},
         {"store_read", lcore_store_read},
         {"store_append", lcore_store_append},

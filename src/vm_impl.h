@@ -52,6 +52,7 @@ struct vm {
     pthread_mutex_t lock;       /* held by the runner while Lua runs */
     pthread_mutex_t qlock;      /* guards the queue and `running` */
     struct vm_job *head, *tail; /* requests waiting for the runner */
+    atomic_int waiting;         /* how many: read by offloaded work */
     int running;                /* a thread is the runner */
     int handle_ref;             /* kmsemu.handle, in the registry */
     int spare_ref;              /* a finished request's coroutine */

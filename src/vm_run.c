@@ -177,6 +177,7 @@ vm_enqueue(struct vm *vm, struct vm_job *j)
     if (runner)
         vm->running = 1;
     else {
+        atomic_fetch_add(&vm->waiting, 1);
         j->next = NULL;
         if (vm->tail != NULL)
             vm->tail->next = j;
@@ -203,6 +204,8 @@ vm_serve(struct vm *vm, struct vm_job *own)
         pthread_mutex_lock(&vm->qlock);
         if ((j = vm->head) != NULL && (vm->head = j->next) == NULL)
             vm->tail = NULL;
+        if (j != NULL)
+            atomic_fetch_sub(&vm->waiting, 1);
         if (j == NULL)
             vm->running = 0;
         else if (done == VM_BATCH)
@@ -240,6 +243,7 @@ vm_dispatch(struct vm *vm, const struct kms_request *req,
             }
         }
         if (job.step == VM_STEP_OFFLOAD) {
+            job.offload->waiting = &vm->waiting;
             job.offload->run(job.offload);
             job.step = VM_STEP_RESUME;
         }

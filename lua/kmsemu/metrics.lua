@@ -2,6 +2,7 @@
 -- (exposition format 0.0.4): requests by dialect, action, the cloud's
 -- error code ("" for success) and HTTP status; their latency as a
 -- histogram per dialect and action; faults fired; keys by state.
+local core = require "kmsemu.core"
 local dialects = require "kmsemu.dialect"
 local keystore = require "kmsemu.keystore"
 
@@ -175,6 +176,9 @@ function Metrics:render(keys)
   samples(lines, "kmsemu_faults_fired_total", faults)
   header(lines, "kmsemu_keys", "gauge", "Keys, by dialect and state.")
   samples(lines, "kmsemu_keys", key_states(keys))
+  header(lines, "kmsemu_keygen_paced_seconds_total", "counter",
+    "Time key generation slept to give way to requests waiting for the emulator.")
+  lines[#lines + 1] = ("kmsemu_keygen_paced_seconds_total %.6f"):format(core.keygen_paced())
   memory(lines)
   return table.concat(lines, "\n") .. "\n"
 end
