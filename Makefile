@@ -17,10 +17,12 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror
 PKGS    := lua5.4 libcrypto libssl zlib
+# libssl's headers only: it is loaded for https (src/tls_compat.c).
+LINK_PKGS := lua5.4 libcrypto zlib
 # -ffile-prefix-map keeps the checkout's path out of the debug information.
 CPPFLAGS += -std=c11 -D_GNU_SOURCE -Isrc -ffile-prefix-map=$(CURDIR)=. \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  := -lcivetweb -l:liblua5.4-cjson.a $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm -ldl
+LDLIBS  := -lcivetweb -l:liblua5.4-cjson.a $(shell pkg-config --libs $(LINK_PKGS) 2>/dev/null) -lpthread -lm -ldl
 
 BUILD   := build
 BIN     := $(BUILD)/kmsemu

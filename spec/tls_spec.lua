@@ -113,6 +113,35 @@ describe("--tls-cert and --tls-key #http #tls", function()
     assert.are.equal(0, server.stop(s))
   end)
 
+  it("sends the intermediate certificates that follow the leaf", function()
+    -- root -> intermediate -> leaf; the client trusts the root alone.
+    local cmds = {
+      "printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n' >%s/ca.ext",
+      "printf 'subjectAltName=IP:127.0.0.1\n' >%s/leaf.ext",
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=root"
+        .. " -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign"
+        .. " -keyout %s/root.key -out %s/root.crt",
+      "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=mid -keyout %s/mid.key -out %s/mid.csr",
+      "openssl x509 -req -in %s/mid.csr -CA %s/root.crt -CAkey %s/root.key -days 2 -extfile %s/ca.ext -out %s/mid.crt",
+      "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=kmsemu -keyout %s/leaf.key -out %s/leaf.csr",
+      "openssl x509 -req -in %s/leaf.csr -CA %s/mid.crt -CAkey %s/mid.key -days 2 -extfile %s/leaf.ext -out %s/leaf.crt",
+      "cat %s/leaf.crt %s/mid.crt >%s/chain.crt",
+    }
+    for _, cmd in ipairs(cmds) do
+      local status, out = sh((cmd:gsub("%%s", dir)))
+      assert.are.equal(0, status, out)
+    end
+    local s = server.start { "--tls-cert", dir .. "/chain.crt", "--tls-key", dir .. "/leaf.key" }
+    assert.matches("^https://", s.url)
+    both_dialects(s, dir .. "/root.crt")
+    assert.are.equal(0, server.stop(s))
+    -- The leaf alone does not reach the root: the intermediate was needed.
+    s = server.start { "--tls-cert", dir .. "/leaf.crt", "--tls-key", dir .. "/leaf.key" }
+    local code = sh(("curl -s -o /dev/null --cacert %s/root.crt %s/"):format(dir, s.url))
+    assert.are.equal(60, code, "a chain without its intermediate must not verify")
+    assert.are.equal(0, server.stop(s))
+  end)
+
   local refusals = {
     { "a key that is not the certificate's", { "--tls-cert", "a.crt", "--tls-key", "b.key" }, 1,
       "b.key does not hold the key of" },
@@ -136,6 +165,25 @@ describe("--tls-cert and --tls-key #http #tls", function()
       assert.is_truthy(err:find(r[4], 1, true), err)
     end)
   end
+end)
+
+describe("libssl only for https #http #tls", function()
+  local function maps_libssl(s)
+    return server.read(("/proc/%d/maps"):format(s.pid)):find("libssl%.so") ~= nil
+  end
+
+  it("is not mapped by a plain-HTTP server, and is by an https one", function()
+    local dir = tmpdir()
+    finally(function() os.execute("rm -rf " .. dir) end)
+    local plain = server.start {}
+    assert.matches("^http://", plain.url)
+    assert.is_false(maps_libssl(plain))
+    assert.are.equal(0, server.stop(plain))
+    local tls = server.start { "--tls-self-signed", dir .. "/c.pem" }
+    both_dialects(tls, dir .. "/c.pem")
+    assert.is_true(maps_libssl(tls))
+    assert.are.equal(0, server.stop(tls))
+  end)
 end)
 
 describe("TLS wherever the binary lies #http #tls", function()

@@ -224,14 +224,20 @@ fail:
 int
 tls_configure(const struct tls_identity *id, void *ssl_ctx)
 {
+    int (*use_cert)(SSL_CTX *, X509 *), (*use_key)(SSL_CTX *, EVP_PKEY *);
+    long (*ctrl)(SSL_CTX *, int, long, void *);
     SSL_CTX *ctx = ssl_ctx;
     int i;
 
-    if (SSL_CTX_use_certificate(ctx, id->cert) != 1 ||
-        SSL_CTX_use_PrivateKey(ctx, id->key) != 1)
+    *(void **)&use_cert = tls_ssl_function("SSL_CTX_use_certificate");
+    *(void **)&use_key = tls_ssl_function("SSL_CTX_use_PrivateKey");
+    *(void **)&ctrl = tls_ssl_function("SSL_CTX_ctrl");
+    if (use_cert == NULL || use_key == NULL || ctrl == NULL
+        || use_cert(ctx, id->cert) != 1 || use_key(ctx, id->key) != 1)
         return -1;
+    /* SSL_CTX_add1_chain_cert(), a macro over SSL_CTX_ctrl(). */
     for (i = 0; id->chain != NULL && i < sk_X509_num(id->chain); i++)
-        if (SSL_CTX_add1_chain_cert(ctx, sk_X509_value(id->chain, i)) != 1)
+        if (ctrl(ctx, SSL_CTRL_CHAIN_CERT, 1, sk_X509_value(id->chain, i)) != 1)
             return -1;
     return 0;
 }

@@ -22,4 +22,8 @@ int tls_configure(const struct tls_identity *id, void *ssl_ctx);
 
 void tls_free(struct tls_identity *id);
 
+/* A function of libssl.so.3, which kmsemu loads only for https
+ * (tls_compat.c), or NULL. */
+void *tls_ssl_function(const char *name);
+
 #endif /* KMS_TLS_H */

@@ -1,4 +1,5 @@
-/* tls_compat.c -- makes Debian 12's civetweb find a complete OpenSSL.
+/* tls_compat.c -- makes Debian 12's civetweb find a complete OpenSSL, and
+ * libssl load only for https.
  *
  * That civetweb is built for the OpenSSL 1.1 API and looks OpenSSL up at
  * run time: dlopen("libcrypto.so"), dlopen("libssl.so"), then dlsym() of
@@ -8,35 +9,64 @@
  * both cases civetweb's second initialisation reports success over a
  * table with null entries, and a worker calls one on the first https
  * connection. So kmsemu answers those two dlopen()s itself with its own
- * program's handle: dlsym() on it searches the libssl.so.3 and
- * libcrypto.so.3 kmsemu is linked against, and finds the 1.1 name below,
- * wherever the binary lies and whatever is on disk. The Makefile exports
- * both definitions from the executable. */
+ * program's handle: dlsym() on it searches the program, the libcrypto.so.3
+ * it is linked against and libssl.so.3, loaded here into the global scope,
+ * and finds the 1.1 name below, wherever the binary lies and whatever is
+ * on disk. The program does not link libssl, so that a plain-HTTP run
+ * never maps or relocates it. The Makefile exports both definitions from
+ * the executable. */
 #include <dlfcn.h>
 #include <string.h>
 
 #include <openssl/ssl.h>
+
+#include "tls.h"
 
 #undef SSL_get_peer_certificate
 
 X509 *SSL_get_peer_certificate(const SSL *ssl);
 void *dlopen(const char *file, int mode);
 
+static void *(*next_dlopen(void))(const char *, int)
+{
+    void *(*next)(const char *, int);
+
+    *(void **)&next = dlsym(RTLD_NEXT, "dlopen");
+    return next;
+}
+
+void *
+tls_ssl_function(const char *name)
+{
+    void *(*next)(const char *, int) = next_dlopen();
+
+    if (next == NULL || next("libssl.so.3", RTLD_NOW | RTLD_GLOBAL) == NULL)
+        return NULL;
+    return dlsym(RTLD_DEFAULT, name);
+}
+
 /* 1.1's function returned a new reference too; only the name changed. */
 X509 *
 SSL_get_peer_certificate(const SSL *ssl)
 {
-    return SSL_get1_peer_certificate(ssl);
+    X509 *(*get1)(const SSL *);
+
+    *(void **)&get1 = tls_ssl_function("SSL_get1_peer_certificate");
+    return get1 != NULL ? get1(ssl) : NULL;
 }
 
 void *
 dlopen(const char *file, int mode)
 {
-    void *(*next)(const char *, int);
+    void *(*next)(const char *, int) = next_dlopen();
 
-    if (file != NULL &&
-        (strcmp(file, "libssl.so") == 0 || strcmp(file, "libcrypto.so") == 0))
+    if (next == NULL)
+        return NULL;
+    if (file != NULL && strcmp(file, "libssl.so") == 0) {
+        if (next("libssl.so.3", RTLD_NOW | RTLD_GLOBAL) == NULL)
+            return NULL;
         file = NULL;
-    *(void **)&next = dlsym(RTLD_NEXT, "dlopen");
-    return next != NULL ? next(file, mode) : NULL;
+    } else if (file != NULL && strcmp(file, "libcrypto.so") == 0)
+        file = NULL;
+    return next(file, mode);
 }
