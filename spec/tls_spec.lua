@@ -26,6 +26,16 @@ local function both_dialects(s, ca)
   end
 end
 
+-- Both dialects over https to a client trusting `ca`, then curl with
+-- `curl_args` against s; s is stopped. Returns curl's exit code.
+local function serve_then_curl(s, ca, curl_args)
+  assert.matches("^https://", s.url)
+  both_dialects(s, ca)
+  local code = sh(("curl -s -o /dev/null %s %s/"):format(curl_args, s.url))
+  assert.are.equal(0, server.stop(s))
+  return code
+end
+
 describe("--tls-self-signed #http #tls", function()
   local s, dir, cert
 
@@ -106,11 +116,8 @@ describe("--tls-cert and --tls-key #http #tls", function()
 
   it("serves both dialects with the given certificate", function()
     local s = server.start { "--tls-cert", dir .. "/a.crt", "--tls-key", dir .. "/a.key" }
-    assert.matches("^https://", s.url)
-    both_dialects(s, dir .. "/a.crt")
-    local code = sh(("curl -s -o /dev/null --cacert %s/b.crt %s/"):format(dir, s.url))
-    assert.are.equal(60, code, "another certificate must not be accepted")
-    assert.are.equal(0, server.stop(s))
+    assert.are.equal(60, serve_then_curl(s, dir .. "/a.crt", "--cacert " .. dir .. "/b.crt"),
+      "another certificate must not be accepted")
   end)
 
   it("sends the intermediate certificates that follow the leaf", function()
@@ -183,6 +190,49 @@ describe("libssl only for https #http #tls", function()
     both_dialects(tls, dir .. "/c.pem")
     assert.is_true(maps_libssl(tls))
     assert.are.equal(0, server.stop(tls))
+  end)
+end)
+
+describe("the host's openssl.cnf #http #tls", function()
+  local dir
+
+  -- The binary under OPENSSL_CONF=dir/name.
+  local function start_with(name, args)
+    local wrapper = ("%s/%s.sh"):format(dir, name)
+    fs.write(wrapper, ("#!/bin/sh\nOPENSSL_CONF=%s/%s exec %s \"$@\"\n"):format(dir, name, server.BIN))
+    assert(os.execute("chmod +x " .. wrapper))
+    return server.with_bin(wrapper, server.start, args)
+  end
+
+  lazy_setup(function()
+    dir = tmpdir()
+    -- Algorithms only from a FIPS provider, which this OpenSSL lacks.
+    fs.write(dir .. "/fips.cnf", "openssl_conf = init\n[init]\nalg_section = algs\n"
+      .. "[algs]\ndefault_properties = fips=yes\n")
+    fs.write(dir .. "/tls13.cnf", "openssl_conf = init\n[init]\nssl_conf = ssl\n[ssl]\n"
+      .. "system_default = policy\n[policy]\nMinProtocol = TLSv1.3\n")
+  end)
+
+  lazy_teardown(function()
+    os.execute("rm -rf " .. dir)
+  end)
+
+  it("is not read without https: the emulator's algorithms stay the default provider's", function()
+    local s = start_with("fips.cnf", {})
+    assert.matches("^http://", s.url)
+    local req = client.tencent { action = "GenerateDataKey", host = s.url:match("^http://(.*)$"),
+      params = { KeyId = "23e80852-1e38-11e9-b129-5cb9019b4b01", KeySpec = "AES_256" } }
+    local status, _, body = server.send(s, req)
+    assert.are.equal(200, status)
+    assert.is_string(client.json({ body = body }).Response.Plaintext, body)
+    assert.are.equal(0, server.stop(s))
+  end)
+
+  it("gives https the host's TLS policy", function()
+    local s = start_with("tls13.cnf", { "--tls-self-signed", dir .. "/c.pem" })
+    local ca = dir .. "/c.pem"
+    assert.are_not.equal(0, serve_then_curl(s, ca, "--tls-max 1.2 --cacert " .. ca),
+      "TLS 1.2 must be refused under MinProtocol = TLSv1.3")
   end)
 end)
 

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "http.h"
 #include "kmsemu.h"
 #include "tls.h"
@@ -559,6 +561,11 @@ main(int argc, char **argv)
     /* Nearly every allocation happens under the one Lua lock, so
      * per-thread malloc arenas buy no concurrency, only RSS. */
     mallopt(M_ARENA_MAX, 1);
+    /* openssl.cnf brings the host's TLS policy, which https needs; without
+     * https it is left unread, so that the emulator's own algorithms do not
+     * hang on the host's provider settings and start-up is shorter. */
+    if (o.tls_cert == NULL && o.tls_self_signed == NULL)
+        OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
     /* Only sigwait() in serve() sees these: blocked before any thread
      * starts, so that shutdown runs in ordinary code, not in a handler. */
     sigemptyset(&stop);
