@@ -228,6 +228,15 @@ describe("the host's openssl.cnf #http #tls", function()
     assert.are.equal(0, server.stop(s))
   end)
 
+  it("stops https at start-up, status 2, naming what OpenSSL could not do", function()
+    local s = start_with("fips.cnf", { "--tls-self-signed", dir .. "/c.pem" })
+    local status, err = server.wait(s)
+    server.stop(s)
+    assert.is_nil(s.url)
+    assert.are.equal(2, status)
+    assert.matches("random generator failed", err)
+  end)
+
   it("gives https the host's TLS policy", function()
     local s = start_with("tls13.cnf", { "--tls-self-signed", dir .. "/c.pem" })
     local ca = dir .. "/c.pem"

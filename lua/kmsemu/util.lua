@@ -34,7 +34,7 @@ M.replace = core.replace
 -- an empty one becomes a marker string, random per process so that no
 -- request text can be it, which encode() turns into []. The marker never
 -- leaves kmsemu.
-local EMPTY = "kmsemu-empty-array-" .. core.hex(core.random(16))
+local EMPTY = "kmsemu-empty-array-" .. core.hex(assert(core.random(16)))
 local EMPTY_JSON = '"' .. EMPTY .. '"'
 
 function M.array(t)
