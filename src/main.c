@@ -563,7 +563,7 @@ main(int argc, char **argv)
     mallopt(M_ARENA_MAX, 1);
     /* openssl.cnf brings the host's TLS policy, which https needs; without
      * https it is left unread, so that the emulator's own algorithms do not
-     * hang on the host's provider settings and start-up is shorter. */
+     * depend on the host's provider settings, and start-up is shorter. */
     if (o.tls_cert == NULL && o.tls_self_signed == NULL)
         OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
     /* Only sigwait() in serve() sees these: blocked before any thread

@@ -16,6 +16,7 @@
  * never maps or relocates it. The Makefile exports both definitions from
  * the executable. */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/ssl.h>
@@ -27,6 +28,9 @@
 X509 *SSL_get_peer_certificate(const SSL *ssl);
 void *dlopen(const char *file, int mode);
 
+static pthread_once_t ssl_once = PTHREAD_ONCE_INIT;
+static void *ssl_handle; /* libssl.so.3, once loaded */
+
 static void *(*next_dlopen(void))(const char *, int)
 {
     void *(*next)(const char *, int);
@@ -35,24 +39,38 @@ static void *(*next_dlopen(void))(const char *, int)
     return next;
 }
 
-void *
-tls_ssl_function(const char *name)
+static void
+ssl_load(void)
 {
     void *(*next)(const char *, int) = next_dlopen();
 
-    if (next == NULL || next("libssl.so.3", RTLD_NOW | RTLD_GLOBAL) == NULL)
-        return NULL;
-    return dlsym(RTLD_DEFAULT, name);
+    if (next != NULL)
+        ssl_handle = next("libssl.so.3", RTLD_NOW | RTLD_GLOBAL);
+}
+
+void *
+tls_ssl_function(const char *name)
+{
+    pthread_once(&ssl_once, ssl_load);
+    return ssl_handle != NULL ? dlsym(ssl_handle, name) : NULL;
+}
+
+static X509 *(*get1_peer)(const SSL *);
+
+static void
+get1_peer_load(void)
+{
+    *(void **)&get1_peer = tls_ssl_function("SSL_get1_peer_certificate");
 }
 
 /* 1.1's function returned a new reference too; only the name changed. */
 X509 *
 SSL_get_peer_certificate(const SSL *ssl)
 {
-    X509 *(*get1)(const SSL *);
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-    *(void **)&get1 = tls_ssl_function("SSL_get1_peer_certificate");
-    return get1 != NULL ? get1(ssl) : NULL;
+    pthread_once(&once, get1_peer_load);
+    return get1_peer != NULL ? get1_peer(ssl) : NULL;
 }
 
 void *
@@ -63,7 +81,8 @@ dlopen(const char *file, int mode)
     if (next == NULL)
         return NULL;
     if (file != NULL && strcmp(file, "libssl.so") == 0) {
-        if (next("libssl.so.3", RTLD_NOW | RTLD_GLOBAL) == NULL)
+        pthread_once(&ssl_once, ssl_load);
+        if (ssl_handle == NULL)
             return NULL;
         file = NULL;
     } else if (file != NULL && strcmp(file, "libcrypto.so") == 0)
