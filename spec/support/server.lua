@@ -176,6 +176,16 @@ if ok and type(busted) == "table" and busted.subscribe then
     started = {}
     return nil, true
   end)
+  -- A spec that fails before its stop() leaves its server running: killed
+  -- when its file ends, so that no server outlives the run.
+  busted.subscribe({ "file", "end" }, function()
+    for _, s in ipairs(started) do
+      if not s.removed and s.pid then
+        os.execute(("kill -KILL %d 2>/dev/null"):format(s.pid))
+      end
+    end
+    return nil, true
+  end)
 end
 
 -- Sends a request table (as support.client builds them) with curl.
