@@ -514,6 +514,27 @@ done:
     return rc;
 }
 
+/* Process-wide settings, made before any thread starts. */
+static void
+process_setup(const struct options *o, sigset_t *stop)
+{
+    /* Nearly every allocation happens under the one Lua lock, so
+     * per-thread malloc arenas buy no concurrency, only RSS. */
+    mallopt(M_ARENA_MAX, 1);
+    /* openssl.cnf brings the host's TLS policy, which https needs; without
+     * https it is left unread, so that the emulator's own algorithms do not
+     * depend on the host's provider settings, and start-up is shorter. */
+    if (o->tls_cert == NULL && o->tls_self_signed == NULL)
+        OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+    /* Only sigwait() in serve() sees these: blocked before any thread
+     * starts, so that shutdown runs in ordinary code, not in a handler. */
+    sigemptyset(stop);
+    sigaddset(stop, SIGINT);
+    sigaddset(stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -558,21 +579,7 @@ main(int argc, char **argv)
         .log_format = o.log_format,
     };
     memcpy(vc.max_body_rules, o.max_body_rules, sizeof(vc.max_body_rules));
-    /* Nearly every allocation happens under the one Lua lock, so
-     * per-thread malloc arenas buy no concurrency, only RSS. */
-    mallopt(M_ARENA_MAX, 1);
-    /* openssl.cnf brings the host's TLS policy, which https needs; without
-     * https it is left unread, so that the emulator's own algorithms do not
-     * depend on the host's provider settings, and start-up is shorter. */
-    if (o.tls_cert == NULL && o.tls_self_signed == NULL)
-        OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
-    /* Only sigwait() in serve() sees these: blocked before any thread
-     * starts, so that shutdown runs in ordinary code, not in a handler. */
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    process_setup(&o, &stop);
     if (check || run)
         return check_or_run(&vc, file, run);
     return serve_until_stopped(&o, &vc, &stop);
