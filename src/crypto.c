@@ -581,11 +581,12 @@ static long long thread_cpu_ns(void)
  * rounds of the prime tests, a millisecond or less apart. */
 static void pace(struct pace *pc)
 {
-    long long ran = thread_cpu_ns() - pc->mark;
+    long long now = thread_cpu_ns(), ran = now - pc->mark;
     struct timespec ts;
 
     if (ran < PACE_SLICE_NS)
         return;
+    pc->mark = now; /* a sleep adds no CPU time */
     if (atomic_load(pc->waiting) > 0) {
         ran *= PACE_FACTOR;
         ts.tv_sec = (time_t)(ran / 1000000000LL);
@@ -593,7 +594,6 @@ static void pace(struct pace *pc)
         nanosleep(&ts, NULL); /* a signal only shortens it */
         atomic_fetch_add(&paced_ns, ran);
     }
-    pc->mark = thread_cpu_ns();
 }
 
 static int pace_bn(int a, int b, BN_GENCB *cb)

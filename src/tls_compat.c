@@ -48,11 +48,20 @@ ssl_load(void)
         ssl_handle = next("libssl.so.3", RTLD_NOW | RTLD_GLOBAL);
 }
 
+/* libssl.so.3, loaded by the first caller, or NULL. */
+static void *
+ssl_library(void)
+{
+    pthread_once(&ssl_once, ssl_load);
+    return ssl_handle;
+}
+
 void *
 tls_ssl_function(const char *name)
 {
-    pthread_once(&ssl_once, ssl_load);
-    return ssl_handle != NULL ? dlsym(ssl_handle, name) : NULL;
+    void *ssl = ssl_library();
+
+    return ssl != NULL ? dlsym(ssl, name) : NULL;
 }
 
 static X509 *(*get1_peer)(const SSL *);
@@ -81,8 +90,7 @@ dlopen(const char *file, int mode)
     if (next == NULL)
         return NULL;
     if (file != NULL && strcmp(file, "libssl.so") == 0) {
-        pthread_once(&ssl_once, ssl_load);
-        if (ssl_handle == NULL)
+        if (ssl_library() == NULL)
             return NULL;
         file = NULL;
     } else if (file != NULL && strcmp(file, "libcrypto.so") == 0)
