@@ -18,7 +18,7 @@ CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror
 PKGS    := lua5.4 libcrypto libssl zlib
 # libssl's headers only: it is loaded for https (src/tls_compat.c).
-LINK_PKGS := lua5.4 libcrypto zlib
+LINK_PKGS := $(filter-out libssl,$(PKGS))
 # -ffile-prefix-map keeps the checkout's path out of the debug information.
 CPPFLAGS += -std=c11 -D_GNU_SOURCE -Isrc -ffile-prefix-map=$(CURDIR)=. \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
